@@ -1,0 +1,39 @@
+/**
+ * @module app-env
+ * The dependencies `createApp` receives and the typed Hono context every route sees.
+ */
+import type { Config } from './config/schema.js';
+import type { AttemptRunnerDeps } from './gateway/attempt-runner.js';
+import type { Clock } from './gateway/clock.js';
+import type { ModelCatalog } from './gateway/model-catalog.js';
+import type { AutoRouter } from './gateway/plan.js';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics/metrics.js';
+import type { CompletionProfile } from './profiler/completion-profile.js';
+
+/** Everything the HTTP app needs, injected: tests build these without sockets, files or network. */
+export interface AppDeps {
+  config: Config;
+  catalog: ModelCatalog;
+  router: AutoRouter;
+  metrics: Metrics;
+  clock: Clock;
+  random: () => number;
+  log: Logger;
+  /** Called once per upstream attempt with its profile (the profiler's `record`). */
+  record: (profile: CompletionProfile) => void;
+  /** Optional extra readiness facts for /health (database, profiler queue). */
+  healthDetails?: () => Record<string, unknown>;
+}
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    /** Monotonic ms when the request arrived, for overhead accounting. */
+    receivedAt: number;
+  };
+}
+
+export function runnerDeps(deps: AppDeps): AttemptRunnerDeps {
+  return { clock: deps.clock, random: deps.random, metrics: deps.metrics, retry: deps.config.retry, record: deps.record };
+}

@@ -1,0 +1,53 @@
+/**
+ * @module app
+ * `createApp(deps)`: the Hono app with every dependency injected. Request ids, the one error handler and
+ * the not-found answer live here; each endpoint group is its own route file.
+ */
+import { Hono } from 'hono';
+import type { AppDeps, AppEnv } from './app-env.js';
+import { asGatewayError, GatewayError, toErrorBody } from './errors.js';
+import { chooseRequestId } from './http/request-id.js';
+import { createChatRoutes } from './routes/chat-completions.js';
+import { createHealthRoutes } from './routes/health.js';
+import { createMetricsRoutes } from './routes/metrics.js';
+import { createModelsRoutes } from './routes/models.js';
+
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const requestId = chooseRequestId(c.req.header('x-request-id'), deps.random);
+    c.set('requestId', requestId);
+    c.set('receivedAt', deps.clock.monotonic());
+    c.header('x-request-id', requestId);
+    await next();
+  });
+
+  app.route('/', createChatRoutes(deps));
+  app.route('/', createModelsRoutes(deps));
+  app.route('/', createHealthRoutes(deps));
+  app.route('/', createMetricsRoutes(deps));
+
+  app.notFound((c) => {
+    const error = new GatewayError(
+      'invalid_request',
+      `Unknown endpoint ${c.req.method} ${c.req.path}. switchyard serves POST /v1/chat/completions, GET /v1/models, GET /health and GET /metrics; set your client's base URL to http://<host>:<port>/v1.`,
+      { status: 404, code: 'unknown_url' },
+    );
+    return c.json(toErrorBody(error), 404);
+  });
+
+  app.onError((thrown, c) => {
+    const error = asGatewayError(thrown);
+    if (error.kind === 'internal') {
+      deps.log('error', 'unhandled error', {
+        requestId: c.get('requestId'),
+        error: thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown),
+      });
+    }
+    if (error.retryAfterSeconds !== undefined) c.header('retry-after', String(Math.ceil(error.retryAfterSeconds)));
+    return c.json(toErrorBody(error), error.status as 400);
+  });
+
+  return app;
+}

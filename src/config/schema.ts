@@ -1,0 +1,112 @@
+/**
+ * @module config/schema
+ * The configuration, as zod schemas with defaults: the one description of every setting. The YAML in
+ * `config/default.yaml` mirrors it with comments. A bad value stops start-up with its field path.
+ */
+import { z } from 'zod';
+
+const priceSchema = z.object({
+  /** Dollars per million input (prompt) tokens. */
+  input_per_million: z.number().nonnegative(),
+  /** Dollars per million output tokens. */
+  output_per_million: z.number().nonnegative(),
+});
+
+const cloudModelSchema = z.object({
+  name: z.string().min(1),
+  context_length: z.number().int().positive().optional(),
+  price: priceSchema.optional(),
+});
+
+const cloudProviderSchema = z.object({
+  /** Overrides the SDK's base URL (the environment variable wins over this). */
+  base_url: z.string().url().optional(),
+  /** Models offered in /v1/models and to routing, in preference order. */
+  models: z.array(cloudModelSchema).default([]),
+  /** Output budget when the client gives none (Anthropic requires one). */
+  default_max_tokens: z.number().int().positive().default(4096),
+  /** Give up on an upstream call after this long. */
+  timeout_ms: z.number().int().positive().default(600_000),
+});
+
+export const configSchema = z.object({
+  server: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(4000),
+      /** Request bodies above this are refused with 413. */
+      body_limit_bytes: z
+        .number()
+        .int()
+        .positive()
+        .default(20 * 1024 * 1024),
+      /** How long shutdown waits for in-flight requests before closing anyway. */
+      shutdown_grace_ms: z.number().int().nonnegative().default(10_000),
+    })
+    .prefault({}),
+  database: z.object({ path: z.string().default('./data/switchyard.db') }).prefault({}),
+  ollama: z
+    .object({
+      host: z.string().default('http://127.0.0.1:11434'),
+      /** Model served for `auto` until routing has profiles, and when no other choice is possible. */
+      default_model: z.string().optional(),
+      /** How long Ollama keeps a model loaded after a request (Ollama duration: "5m", "1h", "-1"). */
+      keep_alive: z.union([z.string(), z.number()]).default('30m'),
+      /** Smallest num_ctx switchyard asks for; prompts above it get a larger, stepped context. */
+      min_context: z.number().int().positive().default(8192),
+      /** num_ctx grows in multiples of this, so that it stays stable across similar requests. */
+      context_step: z.number().int().positive().default(8192),
+      /** How long the /api/tags model list is cached. */
+      models_cache_ms: z.number().int().nonnegative().default(10_000),
+      timeout_ms: z.number().int().positive().default(600_000),
+    })
+    .prefault({}),
+  anthropic: cloudProviderSchema.prefault({
+    models: [
+      { name: 'claude-sonnet-4-5', context_length: 200_000, price: { input_per_million: 3, output_per_million: 15 } },
+      { name: 'claude-haiku-4-5', context_length: 200_000, price: { input_per_million: 1, output_per_million: 5 } },
+    ],
+  }),
+  gemini: cloudProviderSchema.prefault({
+    models: [
+      {
+        name: 'gemini-2.5-flash',
+        context_length: 1_048_576,
+        price: { input_per_million: 0.3, output_per_million: 2.5 },
+      },
+      {
+        name: 'gemini-2.5-pro',
+        context_length: 1_048_576,
+        price: { input_per_million: 1.25, output_per_million: 10 },
+      },
+    ],
+  }),
+  /** Short names for model ids: `claude: anthropic/claude-sonnet-4-5`. */
+  aliases: z.record(z.string(), z.string()).default({
+    claude: 'anthropic/claude-sonnet-4-5',
+    gemini: 'gemini/gemini-2.5-flash',
+  }),
+  retry: z
+    .object({
+      /** Extra tries on 429/5xx before the first byte reached the client. Never after. */
+      max_retries: z.number().int().min(0).max(10).default(2),
+      base_delay_ms: z.number().int().nonnegative().default(250),
+      max_delay_ms: z.number().int().nonnegative().default(8000),
+    })
+    .prefault({}),
+  profiler: z
+    .object({
+      /** Profile rows are written in batches, at least this often. */
+      flush_interval_ms: z.number().int().positive().default(1000),
+      flush_batch_size: z.number().int().positive().default(200),
+      /** CPU, memory and GPU are sampled on this interval, never per request. 0 disables sampling. */
+      system_sample_interval_ms: z.number().int().nonnegative().default(15_000),
+      /** Recent observations kept in memory per model for prediction. */
+      window_size: z.number().int().positive().default(200),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type CloudProviderConfig = z.infer<typeof cloudProviderSchema>;
+export type CloudModelConfig = z.infer<typeof cloudModelSchema>;

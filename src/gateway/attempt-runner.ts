@@ -1,0 +1,365 @@
+/**
+ * @module gateway/attempt-runner
+ * Runs a request's planned attempts in order until one produces its first event. Until then nothing has
+ * reached the client, so a failed attempt can be retried (429/5xx, with backoff) or abandoned for the
+ * next one (escalation) without the client ever seeing it. Once an attempt has produced its first
+ * event it is committed: a later failure surfaces to the client as an error, never as a silent switch.
+ * Every try, failed or not, is profiled.
+ */
+import type { Config } from '../config/schema.js';
+import { asGatewayError, GatewayError, isAbortError } from '../errors.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { ChatRequest } from '../openai/chat-request.js';
+import type { RequestSize } from '../openai/request-size.js';
+import type { CompletionOutcome, CompletionProfile } from '../profiler/completion-profile.js';
+import { coldStartThresholdNs } from '../profiler/completion-profile.js';
+import type { ChatEvent, EngineTimings, ProviderAdapter, Usage } from '../providers/provider.js';
+import type { Clock } from './clock.js';
+
+/** One step of a plan: which provider and model, and how long it may take to produce its first token. */
+export interface PlannedAttempt {
+  provider: ProviderAdapter;
+  model: string;
+  /** Abandon this attempt (and escalate) if no first event arrives within this many ms. */
+  firstTokenDeadlineMs?: number;
+  /** Routing's prediction for this attempt, stored with its profile row. */
+  predictedTtftMs?: number;
+  predictedTotalMs?: number;
+}
+
+/** Routing context stored with each profile row of the request. */
+export interface DecisionRecord {
+  reason?: string;
+  complexity?: string;
+}
+
+export interface AttemptRunnerDeps {
+  clock: Clock;
+  random: () => number;
+  metrics: Metrics;
+  retry: Config['retry'];
+  record: (profile: CompletionProfile) => void;
+}
+
+export interface RequestContext {
+  requestId: string;
+  /** Aborts when the client goes away. */
+  signal: AbortSignal;
+  size: RequestSize;
+  decision?: DecisionRecord;
+}
+
+/** The attempt that answered, with its event stream (first event included). */
+export interface StartedAttempt {
+  attempt: PlannedAttempt;
+  /** Attempts abandoned before this one, in order. */
+  escalatedFrom: PlannedAttempt[];
+  events: AsyncGenerator<ChatEvent>;
+  /** Milliseconds spent waiting on upstreams so far (all tries, backoffs included): not switchyard's overhead. */
+  upstreamWaitMs(): number;
+  /** Time to the first event of the winning attempt. */
+  timeToFirstTokenMs: number;
+  /** Abandons the answer (client gone): stops the upstream and records the attempt, even if `events` was never read. */
+  cancel(): void;
+}
+
+export async function startAttempts(
+  deps: AttemptRunnerDeps,
+  plan: readonly PlannedAttempt[],
+  request: ChatRequest,
+  context: RequestContext,
+): Promise<StartedAttempt> {
+  if (plan.length === 0) {
+    throw new GatewayError('internal', 'No upstream could be chosen for this request; check the routing policy.');
+  }
+  const escalatedFrom: PlannedAttempt[] = [];
+  let upstreamWaitMs = 0;
+  let tryIndex = 0;
+  let lastError: GatewayError | undefined;
+
+  for (const [attemptIndex, attempt] of plan.entries()) {
+    for (let retry = 0; ; retry++) {
+      const tryStarted = deps.clock.monotonic();
+      const outcome = await tryAttempt(deps, attempt, request, context, {
+        tryIndex: tryIndex++,
+        escalatedFrom,
+        onSettled: (ms) => {
+          upstreamWaitMs += ms;
+        },
+      });
+      if (outcome.started) {
+        return {
+          attempt,
+          escalatedFrom,
+          events: outcome.events,
+          upstreamWaitMs: () => upstreamWaitMs + outcome.pendingMs(),
+          timeToFirstTokenMs: outcome.timeToFirstTokenMs,
+          cancel: outcome.cancel,
+        };
+      }
+      upstreamWaitMs += deps.clock.monotonic() - tryStarted;
+      const error = outcome.error;
+      lastError = error;
+      if (error.kind === 'client_aborted' || context.signal.aborted) throw error;
+      const delay = retryDelay(deps, error, retry);
+      if (delay === undefined) break;
+      deps.metrics.retries.inc({ provider: attempt.provider.id, model: attempt.model, kind: error.kind });
+      const sleepStarted = deps.clock.monotonic();
+      await deps.clock.sleep(delay, context.signal);
+      upstreamWaitMs += deps.clock.monotonic() - sleepStarted;
+    }
+    if (attemptIndex < plan.length - 1) escalatedFrom.push(attempt);
+  }
+  throw lastError ?? new GatewayError('internal', 'No attempt was made.');
+}
+
+/** Backoff before retrying the same attempt, or undefined when it should not be retried. */
+function retryDelay(deps: AttemptRunnerDeps, error: GatewayError, retry: number): number | undefined {
+  if (!error.retryable || retry >= deps.retry.max_retries) return undefined;
+  if (error.retryAfterSeconds !== undefined) {
+    const asked = error.retryAfterSeconds * 1000;
+    // An upstream that asks for a longer wait than we allow is better escalated than waited on.
+    return asked <= deps.retry.max_delay_ms ? asked : undefined;
+  }
+  const exponential = Math.min(deps.retry.max_delay_ms, deps.retry.base_delay_ms * 2 ** retry);
+  return exponential * (0.5 + deps.random() * 0.5);
+}
+
+type TryOutcome =
+  | {
+      started: true;
+      events: AsyncGenerator<ChatEvent>;
+      timeToFirstTokenMs: number;
+      pendingMs: () => number;
+      cancel: () => void;
+    }
+  | { started: false; error: GatewayError };
+
+interface TryOptions {
+  tryIndex: number;
+  escalatedFrom: readonly PlannedAttempt[];
+  onSettled: (upstreamMs: number) => void;
+}
+
+async function tryAttempt(
+  deps: AttemptRunnerDeps,
+  attempt: PlannedAttempt,
+  request: ChatRequest,
+  context: RequestContext,
+  options: TryOptions,
+): Promise<TryOutcome> {
+  const controller = new AbortController();
+  const onClientAbort = () => controller.abort(context.signal.reason);
+  if (context.signal.aborted) onClientAbort();
+  else context.signal.addEventListener('abort', onClientAbort, { once: true });
+
+  const startedAt = deps.clock.now();
+  const started = deps.clock.monotonic();
+  const profile = baseProfile(attempt, request, context, startedAt, options);
+  const finish = (outcome: CompletionOutcome, details: Partial<CompletionProfile>) => {
+    context.signal.removeEventListener('abort', onClientAbort);
+    deps.record({ ...profile, outcome, durationMs: deps.clock.monotonic() - started, ...details });
+  };
+
+  const iterator = attempt.provider
+    .chat(request, { model: attempt.model, signal: controller.signal, requestId: context.requestId })
+    [Symbol.asyncIterator]();
+
+  let deadlineHit = false;
+  let timer: NodeJS.Timeout | undefined;
+  if (attempt.firstTokenDeadlineMs !== undefined) {
+    timer = setTimeout(() => {
+      deadlineHit = true;
+      controller.abort(new Error('first-token deadline'));
+    }, attempt.firstTokenDeadlineMs);
+  }
+
+  let first: IteratorResult<ChatEvent>;
+  try {
+    first = await iterator.next();
+  } catch (thrown) {
+    clearTimeout(timer);
+    const error = deadlineHit
+      ? new GatewayError(
+          'timeout',
+          `\`${attempt.provider.id}/${attempt.model}\` produced no first token within ${attempt.firstTokenDeadlineMs} ms.`,
+          { provider: attempt.provider.id },
+        )
+      : classify(thrown, context.signal);
+    finish(deadlineHit ? 'deadline_exceeded' : outcomeOf(error), {
+      errorKind: error.kind,
+      errorMessage: error.message,
+    });
+    return { started: false, error };
+  }
+  clearTimeout(timer);
+  const timeToFirstTokenMs = deps.clock.monotonic() - started;
+  if (first.done) {
+    const error = new GatewayError(
+      'stream_interrupted',
+      `\`${attempt.provider.id}/${attempt.model}\` ended its answer without any event — retry the request.`,
+      { provider: attempt.provider.id },
+    );
+    finish('upstream_error', { errorKind: error.kind, errorMessage: error.message, timeToFirstTokenMs });
+    return { started: false, error };
+  }
+
+  let settledAt: number | undefined;
+  const settle = () => {
+    if (settledAt !== undefined) return;
+    settledAt = deps.clock.monotonic();
+    options.onSettled(settledAt - started);
+  };
+
+  let iterating = false;
+  let ended = false;
+  let cancelled = false;
+  const abandon = (results: Partial<CompletionProfile>) => {
+    settle();
+    controller.abort(new Error('client closed the stream'));
+    void iterator.return?.(undefined).catch(() => undefined);
+    finish('client_aborted', { errorKind: 'client_aborted', timeToFirstTokenMs, ...results });
+  };
+
+  async function* events(): AsyncGenerator<ChatEvent> {
+    iterating = true;
+    let usage: Usage | undefined;
+    let engine: EngineTimings | undefined;
+    let finishReason: string | undefined;
+    const observe = (event: ChatEvent) => {
+      if (event.type === 'finish') {
+        usage = event.usage;
+        engine = event.engine;
+        finishReason = event.finishReason;
+      }
+    };
+    const results = () => ({
+      timeToFirstTokenMs,
+      ...(finishReason !== undefined ? { finishReason } : {}),
+      ...usageFields(attempt, usage),
+      ...engineFields(engine),
+    });
+    try {
+      observe(first.value);
+      yield first.value;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) break;
+        observe(next.value);
+        yield next.value;
+      }
+      ended = true;
+      settle();
+      finish('ok', results());
+    } catch (thrown) {
+      ended = true;
+      settle();
+      const error = cancelled
+        ? new GatewayError('client_aborted', 'The client closed the request before it finished.')
+        : classify(thrown, context.signal);
+      finish(outcomeOf(error), { errorKind: error.kind, errorMessage: error.message, ...results() });
+      throw error;
+    } finally {
+      if (!ended) {
+        // The consumer stopped early: the client went away mid-answer. Stop the upstream too.
+        ended = true;
+        abandon(results());
+      }
+    }
+  }
+
+  return {
+    started: true,
+    events: events(),
+    timeToFirstTokenMs,
+    pendingMs: () => (settledAt === undefined ? deps.clock.monotonic() - started : 0),
+    cancel: () => {
+      if (ended) return;
+      cancelled = true;
+      if (!iterating) {
+        ended = true;
+        abandon({});
+        return;
+      }
+      // Mid-iteration the generator may be awaiting the upstream: abort now rather than at its next yield.
+      controller.abort(new Error('client closed the stream'));
+    },
+  };
+}
+
+function classify(thrown: unknown, clientSignal: AbortSignal): GatewayError {
+  if (clientSignal.aborted || isAbortError(thrown)) {
+    return new GatewayError('client_aborted', 'The client closed the request before it finished.', { cause: thrown });
+  }
+  return asGatewayError(thrown);
+}
+
+function outcomeOf(error: GatewayError): CompletionOutcome {
+  if (error.kind === 'client_aborted') return 'client_aborted';
+  if (error.kind === 'timeout') return 'deadline_exceeded';
+  return 'upstream_error';
+}
+
+function baseProfile(
+  attempt: PlannedAttempt,
+  request: ChatRequest,
+  context: RequestContext,
+  startedAt: number,
+  options: TryOptions,
+): Omit<CompletionProfile, 'outcome' | 'durationMs'> {
+  const profile: Omit<CompletionProfile, 'outcome' | 'durationMs'> = {
+    requestId: context.requestId,
+    attempt: options.tryIndex,
+    startedAt,
+    provider: attempt.provider.id,
+    model: attempt.model,
+    locality: attempt.provider.locality,
+    streamed: request.stream,
+    promptChars: context.size.characters,
+    estimatedPromptTokens: context.size.estimatedTokens,
+    messageCount: context.size.messageCount,
+    toolCount: context.size.toolCount,
+    imageCount: context.size.imageCount,
+  };
+  if (context.decision?.reason !== undefined) profile.decisionReason = context.decision.reason;
+  if (context.decision?.complexity !== undefined) profile.complexity = context.decision.complexity;
+  if (attempt.predictedTtftMs !== undefined) profile.predictedTtftMs = attempt.predictedTtftMs;
+  if (attempt.predictedTotalMs !== undefined) profile.predictedTotalMs = attempt.predictedTotalMs;
+  const previous = options.escalatedFrom.at(-1);
+  if (previous) profile.escalatedFrom = `${previous.provider.id}/${previous.model}`;
+  return profile;
+}
+
+function usageFields(attempt: PlannedAttempt, usage: Usage | undefined): Partial<CompletionProfile> {
+  if (!usage) return {};
+  const fields: Partial<CompletionProfile> = {
+    promptTokens: usage.promptTokens,
+    completionTokens: usage.completionTokens,
+  };
+  if (usage.cachedPromptTokens !== undefined) fields.cachedPromptTokens = usage.cachedPromptTokens;
+  const cost = attempt.provider.costOf(attempt.model, usage);
+  if (cost !== undefined) fields.costDollars = cost;
+  return fields;
+}
+
+function engineFields(engine: EngineTimings | undefined): Partial<CompletionProfile> {
+  if (!engine) return {};
+  const fields: Partial<CompletionProfile> = {
+    loadDurationNs: engine.loadDurationNs,
+    promptEvalCount: engine.promptEvalCount,
+    promptEvalDurationNs: engine.promptEvalDurationNs,
+    evalCount: engine.evalCount,
+    evalDurationNs: engine.evalDurationNs,
+    totalDurationNs: engine.totalDurationNs,
+    doneReason: engine.doneReason,
+    coldStart: engine.loadDurationNs >= coldStartThresholdNs,
+  };
+  if (engine.contextSize !== undefined) fields.numCtx = engine.contextSize;
+  if (engine.promptEvalCount > 0 && engine.promptEvalDurationNs > 0) {
+    fields.prefillTokensPerSecond = engine.promptEvalCount / (engine.promptEvalDurationNs / 1e9);
+  }
+  if (engine.evalCount > 0 && engine.evalDurationNs > 0) {
+    fields.decodeTokensPerSecond = engine.evalCount / (engine.evalDurationNs / 1e9);
+  }
+  return fields;
+}

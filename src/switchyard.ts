@@ -1,0 +1,97 @@
+/**
+ * @module switchyard
+ * Wires the parts together: database, profiler, metrics, providers, model catalog, router and the HTTP
+ * app. Used by the server and by tests (with an in-memory database and simulated upstreams), so both
+ * run exactly the same assembly.
+ */
+import type { Hono } from 'hono';
+import type { AppEnv } from './app-env.js';
+import { createApp } from './app.js';
+import type { Config } from './config/schema.js';
+import { openDatabase } from './db/client.js';
+import { createProfileRepository, type ProfileRepository } from './db/profile-repository.js';
+import { type Clock, systemClock } from './gateway/clock.js';
+import { createDefaultLocalRouter } from './gateway/default-local-router.js';
+import { ModelCatalog } from './gateway/model-catalog.js';
+import type { AutoRouter } from './gateway/plan.js';
+import { type Logger, createLogger } from './log.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { createProfiler, type Profiler } from './profiler/profiler.js';
+import type { SampleSystem } from './profiler/system-sampler.js';
+import { createProviders } from './providers/registry.js';
+
+export interface SwitchyardOptions {
+  config: Config;
+  env: Record<string, string | undefined>;
+  fetch?: typeof fetch;
+  clock?: Clock;
+  random?: () => number;
+  log?: Logger;
+  /** Replaces systeminformation (tests). */
+  sampleSystem?: SampleSystem;
+}
+
+export interface Switchyard {
+  app: Hono<AppEnv>;
+  config: Config;
+  catalog: ModelCatalog;
+  profiler: Profiler;
+  repository: ProfileRepository;
+  metrics: Metrics;
+  /** Rebuilds statistics from the database and starts background sampling and writing. */
+  start(): Promise<void>;
+  /** Flushes queued profile rows and closes the database. */
+  close(): Promise<void>;
+}
+
+export function createSwitchyard(options: SwitchyardOptions): Switchyard {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const log = options.log ?? createLogger();
+  const database = openDatabase(config.database.path);
+  const repository = createProfileRepository(database);
+  const metrics = createMetrics();
+  const profiler = createProfiler({
+    repository,
+    metrics,
+    config: config.profiler,
+    log: (message) => log('warn', message),
+    ...(options.sampleSystem ? { sampleSystem: options.sampleSystem } : {}),
+  });
+  const providers = createProviders({
+    config,
+    env: options.env,
+    fetch: options.fetch ?? globalThis.fetch,
+    now: () => clock.now(),
+    random,
+  });
+  const catalog = new ModelCatalog(providers, config.aliases);
+  const router: AutoRouter = createDefaultLocalRouter(config.ollama.default_model);
+  const app = createApp({
+    config,
+    catalog,
+    router,
+    metrics,
+    clock,
+    random,
+    log,
+    record: (profile) => profiler.record(profile),
+  });
+  let closed = false;
+  return {
+    app,
+    config,
+    catalog,
+    profiler,
+    repository,
+    metrics,
+    start: () => profiler.start(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await profiler.close();
+      database.close();
+    },
+  };
+}
