@@ -3,9 +3,10 @@
  * The dependencies `createApp` receives and the typed Hono context every route sees.
  */
 import type { Config } from './config/schema.js';
-import type { AttemptRunnerDeps } from './gateway/attempt-runner.js';
+import type { AttemptObserver, AttemptRunnerDeps } from './gateway/attempt-runner.js';
 import type { Clock } from './gateway/clock.js';
 import type { ModelCatalog } from './gateway/model-catalog.js';
+import type { RoutingExplanation } from './gateway/performance-router.js';
 import type { AutoRouter } from './gateway/plan.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics/metrics.js';
@@ -22,6 +23,10 @@ export interface AppDeps {
   log: Logger;
   /** Called once per upstream attempt with its profile (the profiler's `record`). */
   record: (profile: CompletionProfile) => void;
+  /** Live routing state fed by every attempt (in-flight counts, breakers, outcomes). */
+  observer?: AttemptObserver;
+  /** Explains an `auto` decision without calling a model (`POST /v1/route/explain`). */
+  explain?: (input: Parameters<AutoRouter>[0]) => Promise<RoutingExplanation>;
   /** Optional extra readiness facts for /health (database, profiler queue). */
   healthDetails?: () => Record<string, unknown>;
 }
@@ -35,5 +40,12 @@ export interface AppEnv {
 }
 
 export function runnerDeps(deps: AppDeps): AttemptRunnerDeps {
-  return { clock: deps.clock, random: deps.random, metrics: deps.metrics, retry: deps.config.retry, record: deps.record };
+  return {
+    clock: deps.clock,
+    random: deps.random,
+    metrics: deps.metrics,
+    retry: deps.config.retry,
+    record: deps.record,
+    ...(deps.observer ? { observer: deps.observer } : {}),
+  };
 }

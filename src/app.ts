@@ -11,6 +11,7 @@ import { createChatRoutes } from './routes/chat-completions.js';
 import { createHealthRoutes } from './routes/health.js';
 import { createMetricsRoutes } from './routes/metrics.js';
 import { createModelsRoutes } from './routes/models.js';
+import { createRouteExplainRoutes } from './routes/route-explain.js';
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -21,17 +22,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set('receivedAt', deps.clock.monotonic());
     c.header('x-request-id', requestId);
     await next();
+    // Hono drops prepared headers when a handler returns its own Response (the chat route does), so set it again.
+    if (!c.res.headers.has('x-request-id')) c.header('x-request-id', requestId);
   });
 
   app.route('/', createChatRoutes(deps));
   app.route('/', createModelsRoutes(deps));
   app.route('/', createHealthRoutes(deps));
   app.route('/', createMetricsRoutes(deps));
+  app.route('/', createRouteExplainRoutes(deps));
 
   app.notFound((c) => {
     const error = new GatewayError(
       'invalid_request',
-      `Unknown endpoint ${c.req.method} ${c.req.path}. switchyard serves POST /v1/chat/completions, GET /v1/models, GET /health and GET /metrics; set your client's base URL to http://<host>:<port>/v1.`,
+      `Unknown endpoint ${c.req.method} ${c.req.path}. switchyard serves POST /v1/chat/completions, GET /v1/models, POST /v1/route/explain, GET /health and GET /metrics; set your client's base URL to http://<host>:<port>/v1.`,
       { status: 404, code: 'unknown_url' },
     );
     return c.json(toErrorBody(error), 404);

@@ -11,9 +11,9 @@ import type { Config } from './config/schema.js';
 import { openDatabase } from './db/client.js';
 import { createProfileRepository, type ProfileRepository } from './db/profile-repository.js';
 import { type Clock, systemClock } from './gateway/clock.js';
-import { createDefaultLocalRouter } from './gateway/default-local-router.js';
+import { createPerformanceRouter } from './gateway/performance-router.js';
+import { RoutingState } from './gateway/routing-state.js';
 import { ModelCatalog } from './gateway/model-catalog.js';
-import type { AutoRouter } from './gateway/plan.js';
 import { type Logger, createLogger } from './log.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createProfiler, type Profiler } from './profiler/profiler.js';
@@ -38,6 +38,7 @@ export interface Switchyard {
   profiler: Profiler;
   repository: ProfileRepository;
   metrics: Metrics;
+  routingState: RoutingState;
   /** Rebuilds statistics from the database and starts background sampling and writing. */
   start(): Promise<void>;
   /** Flushes queued profile rows and closes the database. */
@@ -67,7 +68,8 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     random,
   });
   const catalog = new ModelCatalog(providers, config.aliases);
-  const router: AutoRouter = createDefaultLocalRouter(config.ollama.default_model);
+  const routingState = new RoutingState({ config, providers, repository, metrics, clock, log });
+  const router = createPerformanceRouter({ config, stats: profiler.stats, state: routingState, clock, random });
   const app = createApp({
     config,
     catalog,
@@ -77,6 +79,8 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     random,
     log,
     record: (profile) => profiler.record(profile),
+    observer: routingState,
+    explain: router.explain,
   });
   let closed = false;
   return {
@@ -86,10 +90,15 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     profiler,
     repository,
     metrics,
-    start: () => profiler.start(),
+    routingState,
+    async start() {
+      await profiler.start();
+      routingState.start();
+    },
     async close() {
       if (closed) return;
       closed = true;
+      routingState.close();
       await profiler.close();
       database.close();
     },

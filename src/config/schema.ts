@@ -29,6 +29,61 @@ const cloudProviderSchema = z.object({
   timeout_ms: z.number().int().positive().default(600_000),
 });
 
+const complexityClassSchema = z.enum(['simple', 'moderate', 'complex']);
+
+/** Per-alias routing settings: an alias can point at `auto` with its own deadlines. */
+const routedAliasSchema = z.object({
+  model: z.string().min(1),
+  ttft_deadline_ms: z.number().int().positive().optional(),
+  total_deadline_ms: z.number().int().positive().optional(),
+  local_only: z.boolean().optional(),
+});
+
+const routingSchema = z.object({
+  /** Local candidates in preference order (`ollama/<name>` or bare names); empty = every discovered local model. */
+  local_models: z.array(z.string()).default([]),
+  /** Cloud candidates in order (`anthropic/<name>`…); empty = the configured models of providers with a key. */
+  cloud_models: z.array(z.string()).default([]),
+  /** Time-to-first-token deadline, ms, unless an alias or `x-switchyard-deadline-ms` says otherwise. */
+  ttft_deadline_ms: z.number().int().positive().default(4000),
+  /** Whole-answer deadline, ms. */
+  total_deadline_ms: z.number().int().positive().default(60_000),
+  /** Prompts above this many (estimated) tokens never go local. */
+  max_local_prompt_tokens: z.number().int().positive().default(32_000),
+  /** Complexity classes local models may take. */
+  local_complexity: z.array(complexityClassSchema).default(['simple', 'moderate', 'complex']),
+  /** Below this learned success rate for a complexity class, a local model is not chosen for it. */
+  min_local_success_rate: z.number().min(0).max(1).default(0.6),
+  /** Which predicted quantile must meet the deadline: 0.5 = the median, 0.9 = cautious. */
+  deadline_quantile: z.number().min(0.5).max(0.99).default(0.75),
+  /** Share of requests sent to an uncertain local model to keep learning about it. */
+  explore_rate: z.number().min(0).max(0.5).default(0.03),
+  /** Never use the cloud. */
+  local_only: z.boolean().default(false),
+  privacy: z
+    .object({
+      /** Regular expressions; a request whose text matches one stays local whatever the cost. */
+      patterns: z.array(z.string()).default([]),
+      /** A request carrying this header (any value but "0"/"false") stays local. */
+      header: z.string().default('x-switchyard-private'),
+    })
+    .prefault({}),
+  /** Daily cloud budget in dollars (UTC day); once spent, requests stay local and say so. Unset = no limit. */
+  daily_budget_dollars: z.number().nonnegative().optional(),
+  /** Parallel request slots Ollama runs per model (its OLLAMA_NUM_PARALLEL), for queue-wait prediction. */
+  local_parallel_slots: z.number().int().positive().default(1),
+  /** How often loaded models are read from the local engine (`/api/ps`). */
+  poll_interval_ms: z.number().int().positive().default(5000),
+  circuit_breaker: z
+    .object({
+      /** Consecutive failures that open the circuit for an upstream. */
+      failure_threshold: z.number().int().positive().default(5),
+      /** How long an open circuit stays open before one probe is let through. */
+      cooldown_ms: z.number().int().positive().default(30_000),
+    })
+    .prefault({}),
+});
+
 export const configSchema = z.object({
   server: z
     .object({
@@ -63,7 +118,8 @@ export const configSchema = z.object({
     .prefault({}),
   anthropic: cloudProviderSchema.prefault({
     models: [
-      { name: 'claude-sonnet-4-5', context_length: 200_000, price: { input_per_million: 3, output_per_million: 15 } },
+      // Prices are list prices per million tokens at the time of writing; check anthropic.com/pricing.
+      { name: 'claude-sonnet-5-5', context_length: 200_000, price: { input_per_million: 3, output_per_million: 15 } },
       { name: 'claude-haiku-4-5', context_length: 200_000, price: { input_per_million: 1, output_per_million: 5 } },
     ],
   }),
@@ -81,11 +137,12 @@ export const configSchema = z.object({
       },
     ],
   }),
-  /** Short names for model ids: `claude: anthropic/claude-sonnet-4-5`. */
-  aliases: z.record(z.string(), z.string()).default({
-    claude: 'anthropic/claude-sonnet-4-5',
+  /** Short names for model ids: `claude: anthropic/claude-sonnet-5-5`, or routed aliases with deadlines. */
+  aliases: z.record(z.string(), z.union([z.string(), routedAliasSchema])).default({
+    claude: 'anthropic/claude-sonnet-5-5',
     gemini: 'gemini/gemini-2.5-flash',
   }),
+  routing: routingSchema.prefault({}),
   retry: z
     .object({
       /** Extra tries on 429/5xx before the first byte reached the client. Never after. */
@@ -110,3 +167,6 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 export type CloudProviderConfig = z.infer<typeof cloudProviderSchema>;
 export type CloudModelConfig = z.infer<typeof cloudModelSchema>;
+export type RoutingConfig = z.infer<typeof routingSchema>;
+export type RoutedAliasConfig = z.infer<typeof routedAliasSchema>;
+export type ComplexityClass = z.infer<typeof complexityClassSchema>;

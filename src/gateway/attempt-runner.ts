@@ -25,6 +25,8 @@ export interface PlannedAttempt {
   /** Routing's prediction for this attempt, stored with its profile row. */
   predictedTtftMs?: number;
   predictedTotalMs?: number;
+  /** Prompt tokens routing expected the engine's prefix cache to hold, stored for calibration. */
+  expectedCachedTokens?: number;
 }
 
 /** Routing context stored with each profile row of the request. */
@@ -33,12 +35,27 @@ export interface DecisionRecord {
   complexity?: string;
 }
 
+/** What an attempt's answer looked like, for learning from outcomes. */
+export interface AttemptAnswer {
+  failed: boolean;
+  finishReason: string | undefined;
+  textCharacters: number;
+  toolCalls: ReadonlyArray<{ name: string; arguments: string }>;
+}
+
+/** Hooks for live routing state: in-flight counts, breakers, prefix caches, outcome learning. */
+export interface AttemptObserver {
+  started(attempt: PlannedAttempt, request: ChatRequest): void;
+  finished(attempt: PlannedAttempt, request: ChatRequest, profile: CompletionProfile, answer: AttemptAnswer): void;
+}
+
 export interface AttemptRunnerDeps {
   clock: Clock;
   random: () => number;
   metrics: Metrics;
   retry: Config['retry'];
   record: (profile: CompletionProfile) => void;
+  observer?: AttemptObserver;
 }
 
 export interface RequestContext {
@@ -156,10 +173,25 @@ async function tryAttempt(
   const startedAt = deps.clock.now();
   const started = deps.clock.monotonic();
   const profile = baseProfile(attempt, request, context, startedAt, options);
+  let textCharacters = 0;
+  const toolCalls: Array<{ name: string; arguments: string }> = [];
   const finish = (outcome: CompletionOutcome, details: Partial<CompletionProfile>) => {
     context.signal.removeEventListener('abort', onClientAbort);
-    deps.record({ ...profile, outcome, durationMs: deps.clock.monotonic() - started, ...details });
+    const finished: CompletionProfile = {
+      ...profile,
+      outcome,
+      durationMs: deps.clock.monotonic() - started,
+      ...details,
+    };
+    deps.record(finished);
+    deps.observer?.finished(attempt, request, finished, {
+      failed: outcome !== 'ok',
+      finishReason: finished.finishReason,
+      textCharacters,
+      toolCalls,
+    });
   };
+  deps.observer?.started(attempt, request);
 
   const iterator = attempt.provider
     .chat(request, { model: attempt.model, signal: controller.signal, requestId: context.requestId })
@@ -227,10 +259,25 @@ async function tryAttempt(
     let engine: EngineTimings | undefined;
     let finishReason: string | undefined;
     const observe = (event: ChatEvent) => {
-      if (event.type === 'finish') {
-        usage = event.usage;
-        engine = event.engine;
-        finishReason = event.finishReason;
+      switch (event.type) {
+        case 'text-delta':
+          textCharacters += event.text.length;
+          return;
+        case 'tool-call-start':
+          toolCalls[event.index] = { name: event.name, arguments: '' };
+          return;
+        case 'tool-call-delta': {
+          const call = toolCalls[event.index];
+          if (call) call.arguments += event.argumentsDelta;
+          return;
+        }
+        case 'finish':
+          usage = event.usage;
+          engine = event.engine;
+          finishReason = event.finishReason;
+          return;
+        default:
+          return;
       }
     };
     const results = () => ({
@@ -325,6 +372,7 @@ function baseProfile(
   if (context.decision?.complexity !== undefined) profile.complexity = context.decision.complexity;
   if (attempt.predictedTtftMs !== undefined) profile.predictedTtftMs = attempt.predictedTtftMs;
   if (attempt.predictedTotalMs !== undefined) profile.predictedTotalMs = attempt.predictedTotalMs;
+  if (attempt.expectedCachedTokens !== undefined) profile.estimatedCachedTokens = attempt.expectedCachedTokens;
   const previous = options.escalatedFrom.at(-1);
   if (previous) profile.escalatedFrom = `${previous.provider.id}/${previous.model}`;
   return profile;

@@ -4,11 +4,12 @@
  * aliases from the config, a bare Ollama model name, and `auto`. Generic over providers: the id prefix
  * is the adapter's own `id`, and which provider a bare name belongs to is asked of the local adapters.
  */
+import type { RoutedAliasConfig } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import type { ProviderAdapter } from '../providers/provider.js';
 
 export type ResolvedModel =
-  | { kind: 'auto'; alias?: string }
+  | { kind: 'auto'; alias?: string; aliasSettings?: RoutedAliasConfig }
   | { kind: 'model'; provider: ProviderAdapter; model: string; alias?: string };
 
 export interface CatalogEntry {
@@ -26,7 +27,7 @@ export class ModelCatalog {
 
   constructor(
     readonly providers: readonly ProviderAdapter[],
-    private readonly aliases: Readonly<Record<string, string>>,
+    private readonly aliases: Readonly<Record<string, string | RoutedAliasConfig>>,
   ) {
     this.byId = new Map(providers.map((provider) => [provider.id, provider]));
   }
@@ -46,13 +47,19 @@ export class ModelCatalog {
   async resolve(id: string, signal?: AbortSignal): Promise<ResolvedModel> {
     let target = id;
     let alias: string | undefined;
+    let aliasSettings: RoutedAliasConfig | undefined;
     // Aliases may point at other aliases; a short bound stops cycles.
     for (let depth = 0; depth < 5 && this.aliases[target] !== undefined; depth++) {
       alias ??= target;
-      target = this.aliases[target]!;
+      const entry = this.aliases[target]!;
+      if (typeof entry === 'string') target = entry;
+      else {
+        aliasSettings ??= entry;
+        target = entry.model;
+      }
     }
     const withAlias = alias !== undefined ? { alias } : {};
-    if (target === autoModelId) return { kind: 'auto', ...withAlias };
+    if (target === autoModelId) return { kind: 'auto', ...withAlias, ...(aliasSettings ? { aliasSettings } : {}) };
 
     const slash = target.indexOf('/');
     if (slash > 0) {
@@ -106,7 +113,7 @@ export class ModelCatalog {
     return entries;
   }
 
-  aliasEntries(): Array<[string, string]> {
-    return Object.entries(this.aliases);
+  aliasNames(): string[] {
+    return Object.keys(this.aliases);
   }
 }

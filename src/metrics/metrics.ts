@@ -101,6 +101,25 @@ export function createMetrics() {
       labelNames: ['provider', 'model', 'kind'] as const,
       registers,
     }),
+    routeDecisions: new Counter({
+      name: 'switchyard_route_decisions_total',
+      help: 'Routing decisions for auto requests, by the side chosen first and the reason code.',
+      labelNames: ['route', 'reason'] as const,
+      registers,
+    }),
+    escalations: new Counter({
+      name: 'switchyard_escalations_total',
+      help: 'Requests answered by a later attempt after an earlier one failed before its first token.',
+      labelNames: ['from_provider', 'to_provider'] as const,
+      registers,
+    }),
+    predictionError: new Histogram({
+      name: 'switchyard_route_prediction_error_ratio',
+      help: 'Absolute relative error of the predicted local time to first token and total time (|predicted - actual| / actual).',
+      labelNames: ['kind'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5],
+      registers,
+    }),
     profileWriteErrors: new Counter({
       name: 'switchyard_profile_write_errors_total',
       help: 'Batches of profile rows that could not be written to SQLite.',

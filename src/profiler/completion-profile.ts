@@ -56,6 +56,8 @@ export interface CompletionProfile {
   // Request shape.
   promptChars: number;
   estimatedPromptTokens: number;
+  /** Prompt tokens routing expected the engine's prefix cache to skip (estimated, uncalibrated). */
+  estimatedCachedTokens?: number;
   messageCount: number;
   toolCount: number;
   imageCount: number;

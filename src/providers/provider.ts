@@ -84,6 +84,8 @@ export interface ProviderAdapter {
   health(signal?: AbortSignal): Promise<ProviderHealth>;
   /** Streams one completion. Throws a GatewayError for upstream failures, before or during the stream. */
   chat(request: ChatRequest, context: ChatCallContext): AsyncIterable<ChatEvent>;
+  /** The model's context window in tokens, when the upstream can tell (cached by the adapter). */
+  contextLengthOf?(model: string, signal?: AbortSignal): Promise<number | undefined>;
   /** Dollars this usage costs on `model`, from the configured prices; undefined when free or unpriced. */
   costOf(model: string, usage: Usage): number | undefined;
 }

@@ -35,6 +35,9 @@ export function createChatRoutes(deps: AppDeps) {
       signal,
       router: deps.router,
     });
+    if (plan.routed && plan.attempts[0]) {
+      deps.metrics.routeDecisions.inc({ route: plan.attempts[0].provider.locality, reason: plan.reason ?? 'unknown' });
+    }
     const size = measureRequest(request);
     const decision = {
       ...(plan.reason !== undefined ? { reason: plan.reason } : {}),
@@ -49,6 +52,8 @@ export function createChatRoutes(deps: AppDeps) {
     }
 
     const served = started.attempt;
+    const previous = started.escalatedFrom[0];
+    if (previous) deps.metrics.escalations.inc({ from_provider: previous.provider.id, to_provider: served.provider.id });
     const identity: ResponseIdentity = {
       id: `chatcmpl-${randomToken(deps.random, 24)}`,
       created: Math.floor(deps.clock.now() / 1000),

@@ -20,7 +20,7 @@ export function createModelsRoutes(deps: AppDeps) {
   routes.get('/v1/models', async (c) => {
     const created = Math.floor(deps.clock.now() / 1000);
     const data: ModelObject[] = [{ id: autoModelId, object: 'model', created, owned_by: 'switchyard' }];
-    for (const [alias] of deps.catalog.aliasEntries()) {
+    for (const alias of deps.catalog.aliasNames()) {
       data.push({ id: alias, object: 'model', created, owned_by: 'switchyard' });
     }
     for (const entry of await deps.catalog.list(c.req.raw.signal)) {

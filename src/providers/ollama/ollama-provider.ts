@@ -19,6 +19,7 @@ import type {
   ProviderHealth,
   ProviderModel,
 } from '../provider.js';
+import { abortBodiesOn } from './abortable-body.js';
 import { chooseContextSize } from './context-size.js';
 import { fromOllamaError, ollamaUnreachable } from './errors.js';
 import { guardNdjsonResponses } from './ndjson-guard.js';
@@ -49,25 +50,52 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
   const contextLengths = new Map<string, Promise<number | undefined>>();
   const lastContextSize = new Map<string, number>();
 
-  /** A client whose fetches follow `signal`: the official client cannot abort before the response starts. */
+  /**
+   * A client whose fetches follow `signal`: the official client cannot abort before the response starts,
+   * and Node's fetch alone does not reliably abort a running body (see abortable-body.ts).
+   */
   const clientFor = (signal: AbortSignal) =>
     new Ollama({
       host,
-      fetch: (input, init) =>
-        guardedFetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+      fetch: guardNdjsonResponses(
+        abortBodiesOn(
+          (input, init) =>
+            options.fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+          signal,
+        ),
+      ),
     });
 
+  let refreshing: Promise<ProviderModel[]> | undefined;
+  function refreshModels(): Promise<ProviderModel[]> {
+    refreshing ??= sharedClient
+      .list()
+      .then((response) => {
+        const models = response.models.map((model) => ({ name: model.name, sizeBytes: model.size }));
+        modelsCache = { at: options.now(), models };
+        return models;
+      })
+      .catch((error: unknown) => {
+        // The engine went away: forget the list, so the next request reports it as down.
+        modelsCache = undefined;
+        throw fromOllamaError(error, { host, model: '', started: false });
+      })
+      .finally(() => {
+        refreshing = undefined;
+      });
+    return refreshing;
+  }
+
+  /**
+   * The installed models, from /api/tags. A stale list is served at once while it is refreshed in the
+   * background, so model discovery never adds a round trip to a request once the cache is warm.
+   */
   async function listModels(): Promise<ProviderModel[]> {
-    const now = options.now();
-    if (modelsCache && now - modelsCache.at < options.config.models_cache_ms) return modelsCache.models;
-    try {
-      const response = await sharedClient.list();
-      const models = response.models.map((model) => ({ name: model.name, sizeBytes: model.size }));
-      modelsCache = { at: now, models };
-      return models;
-    } catch (error) {
-      throw fromOllamaError(error, { host, model: '', started: false });
+    if (!modelsCache) return refreshModels();
+    if (options.now() - modelsCache.at >= options.config.models_cache_ms) {
+      refreshModels().catch(() => undefined);
     }
+    return modelsCache.models;
   }
 
   function contextLengthOf(model: string): Promise<number | undefined> {

@@ -1,0 +1,159 @@
+/**
+ * @module bench/overhead/report
+ * Turns the measured cells into added latencies, ratios and target verdicts, and prints them as a table
+ * (also pasted into bench/RESULTS.md).
+ */
+import type { TargetSummary } from './stats.js';
+
+export type TargetName = 'direct' | 'floor' | 'switchyard';
+export const targetNames: readonly TargetName[] = ['direct', 'floor', 'switchyard'];
+
+export interface Added {
+  p50: number;
+  p99: number;
+  firstByteP50: number;
+  firstByteP99: number;
+}
+
+export interface CellResult {
+  stream: boolean;
+  concurrency: number;
+  rounds: number;
+  /** The cell hit its time cap before every round ran. */
+  truncated: boolean;
+  targets: Record<TargetName, TargetSummary>;
+  /** Latency each proxy adds over calling the simulator directly (difference of percentiles, ms). */
+  added: { floor: Added; switchyard: Added };
+  /** switchyard's added latency over the floor's, at p50 and p99 (undefined when the floor adds ~nothing). */
+  ratio: { p50: number | undefined; p99: number | undefined };
+  switchyardPeakRssBytes: number;
+}
+
+export interface TargetVerdict {
+  name: string;
+  value: number | undefined;
+  limit: string;
+  pass: boolean;
+}
+
+export function addedOver(direct: TargetSummary, proxy: TargetSummary): Added {
+  return {
+    p50: proxy.total.p50 - direct.total.p50,
+    p99: proxy.total.p99 - direct.total.p99,
+    firstByteP50: proxy.firstByte.p50 - direct.firstByte.p50,
+    firstByteP99: proxy.firstByte.p99 - direct.firstByte.p99,
+  };
+}
+
+/** A ratio of two added latencies, undefined when the floor's is too small to divide by meaningfully. */
+export function ratioOf(switchyard: number, floor: number): number | undefined {
+  return floor > 0.005 ? switchyard / floor : undefined;
+}
+
+export function cellLabel(cell: { stream: boolean; concurrency: number }): string {
+  return `${cell.stream ? 'stream' : 'json'} c=${cell.concurrency}`;
+}
+
+/** The issue's targets: at concurrency 1, added p50 ≤ 0.6 ms, p99 ≤ 3 ms, ≤ 2× the floor; RSS < 150 MB. */
+export function evaluateTargets(cells: CellResult[], peakRssBytes: number): TargetVerdict[] {
+  const verdicts: TargetVerdict[] = [];
+  for (const cell of cells.filter((candidate) => candidate.concurrency === 1)) {
+    const label = cellLabel(cell);
+    verdicts.push({
+      name: `${label}: switchyard added p50`,
+      value: cell.added.switchyard.p50,
+      limit: '≤ 0.6 ms',
+      pass: cell.added.switchyard.p50 <= 0.6,
+    });
+    verdicts.push({
+      name: `${label}: switchyard added p99`,
+      value: cell.added.switchyard.p99,
+      limit: '≤ 3 ms',
+      pass: cell.added.switchyard.p99 <= 3,
+    });
+    const floorAdded = cell.added.floor.p50;
+    verdicts.push({
+      name: `${label}: switchyard added p50 / floor added p50`,
+      value: cell.ratio.p50,
+      limit: '≤ 2×',
+      // With a floor that adds nothing measurable, only switchyard adding nothing measurable passes.
+      pass: cell.added.switchyard.p50 <= 2 * Math.max(floorAdded, 0.005),
+    });
+  }
+  verdicts.push({
+    name: 'switchyard peak RSS under load',
+    value: peakRssBytes / 2 ** 20,
+    limit: '< 150 MB',
+    pass: peakRssBytes < 150 * 2 ** 20,
+  });
+  return verdicts;
+}
+
+const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : 'n/a');
+const signed = (value: number) => (Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(3)}` : 'n/a');
+const ratio = (value: number | undefined) => (value === undefined ? 'n/a' : `${value.toFixed(2)}×`);
+
+/** A Markdown table: one row per cell and target. Latencies in ms. */
+export function formatTable(cells: CellResult[]): string {
+  const header = [
+    'cell',
+    'target',
+    'requests',
+    'req/s',
+    'p50',
+    'p99',
+    'TTFB p50',
+    'TTFB p99',
+    'added p50',
+    'added p99',
+    'added TTFB p50',
+    'sy/floor p50',
+    'sy/floor p99',
+    'CPU ms/req',
+    'sy peak RSS MB',
+  ];
+  const rows: string[][] = [];
+  for (const cell of cells) {
+    for (const name of targetNames) {
+      const summary = cell.targets[name];
+      const added = name === 'direct' ? undefined : cell.added[name];
+      const isSwitchyard = name === 'switchyard';
+      rows.push([
+        cellLabel(cell) + (cell.truncated ? ' (capped)' : ''),
+        name,
+        String(summary.requests) + (summary.errors > 0 ? ` (${summary.errors} err)` : ''),
+        summary.requestsPerSecond.toFixed(0),
+        ms(summary.total.p50),
+        ms(summary.total.p99),
+        cell.stream ? ms(summary.firstByte.p50) : '',
+        cell.stream ? ms(summary.firstByte.p99) : '',
+        added ? signed(added.p50) : '',
+        added ? signed(added.p99) : '',
+        added && cell.stream ? signed(added.firstByteP50) : '',
+        isSwitchyard ? ratio(cell.ratio.p50) : '',
+        isSwitchyard ? ratio(cell.ratio.p99) : '',
+        summary.cpuMsPerRequest !== undefined ? summary.cpuMsPerRequest.toFixed(3) : '',
+        isSwitchyard ? (cell.switchyardPeakRssBytes / 2 ** 20).toFixed(1) : '',
+      ]);
+    }
+  }
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((text, column) => text.padEnd(widths[column]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+export function formatVerdicts(verdicts: TargetVerdict[]): string {
+  return verdicts
+    .map((verdict) => {
+      const value =
+        verdict.value === undefined
+          ? 'n/a'
+          : verdict.name.includes('RSS')
+            ? `${verdict.value.toFixed(1)} MB`
+            : verdict.name.includes('/')
+              ? `${verdict.value.toFixed(2)}×`
+              : `${verdict.value.toFixed(3)} ms`;
+      return `${verdict.pass ? 'PASS' : 'FAIL'}  ${verdict.name}: ${value} (target ${verdict.limit})`;
+    })
+    .join('\n');
+}

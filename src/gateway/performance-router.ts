@@ -1,0 +1,318 @@
+/**
+ * @module gateway/performance-router
+ * The `auto` router: gathers what routing needs (candidates, fitted latency models, live state, the
+ * request's headers) and calls the pure `decide()`. The only routing code that does I/O: it asks the
+ * adapters for their models and context lengths, both cached by the adapters.
+ */
+import type { Config } from '../config/schema.js';
+import { GatewayError, invalidRequest } from '../errors.js';
+import type { ChatRequest } from '../openai/chat-request.js';
+import { measureRequest } from '../openai/request-size.js';
+import type { ModelStatsStore } from '../profiler/model-stats.js';
+import type { ProviderAdapter } from '../providers/provider.js';
+import {
+  type CloudCandidate,
+  type Decision,
+  decide,
+  type LocalCandidate,
+  type RequestOverrides,
+  type RoutingPolicy,
+} from '../routing/decide.js';
+import { extractFeatures, type RequestFeatures } from '../routing/features.js';
+import { type FittedLatencyModel, fitLatencyModel } from '../routing/latency-model.js';
+import { promptChain } from '../routing/prefix-cache.js';
+import type { Clock } from './clock.js';
+import type { ModelCatalog, ResolvedModel } from './model-catalog.js';
+import type { AutoRouter, Plan } from './plan.js';
+import type { RoutingState } from './routing-state.js';
+
+export interface PerformanceRouterOptions {
+  config: Config;
+  stats: ModelStatsStore;
+  state: RoutingState;
+  clock: Clock;
+  random: () => number;
+}
+
+/** Cloud priors until a model has completions: typical hosted-API first token and output rate. */
+const cloudPriors = { ttftMs: 900, outputTokensPerSecond: 70 };
+
+export interface RoutingExplanation {
+  decision: Decision;
+  features: Omit<RequestFeatures, 'text'>;
+}
+
+export function createPerformanceRouter(options: PerformanceRouterOptions): AutoRouter & {
+  explain(input: Parameters<AutoRouter>[0]): Promise<RoutingExplanation>;
+} {
+  const { config, stats, state, clock } = options;
+  const routing = config.routing;
+  const policyBase: RoutingPolicy = {
+    ...routing,
+    privacyPatterns: routing.privacy.patterns.map((pattern) => new RegExp(pattern, 'i')),
+  };
+  const fitted = new Map<string, { version: number; model: FittedLatencyModel }>();
+
+  function latencyModelOf(provider: string, model: string, sizeBytes: number | undefined): FittedLatencyModel {
+    const snapshot = stats.get(provider, model);
+    const id = `${provider}/${model}`;
+    const cached = fitted.get(id);
+    if (cached && cached.version === (snapshot?.version ?? 0)) return cached.model;
+    const fit = fitLatencyModel(snapshot?.recent ?? [], sizeBytes);
+    fitted.set(id, { version: snapshot?.version ?? 0, model: fit });
+    return fit;
+  }
+
+  async function localCandidates(
+    catalog: ModelCatalog,
+    features: RequestFeatures,
+    request: ChatRequest,
+    signal: AbortSignal,
+    unreachable: GatewayError[],
+  ): Promise<LocalCandidate[]> {
+    const now = clock.now();
+    const chain = chainOf(request);
+    const candidates: LocalCandidate[] = [];
+    for (const provider of catalog.localProviders) {
+      let models: Array<{ name: string; sizeBytes?: number }>;
+      try {
+        models = await provider.listModels(signal);
+      } catch (error) {
+        if (error instanceof GatewayError) unreachable.push(error);
+        continue;
+      }
+      for (const model of orderByPreference(provider, models, routing.local_models, config.ollama.default_model)) {
+        const id = `${provider.id}\u0000${model.name}`;
+        candidates.push({
+          provider: provider.id,
+          model: model.name,
+          latency: latencyModelOf(provider.id, model.name, model.sizeBytes),
+          loaded: state.isLoaded(provider.id, model.name),
+          inFlight: state.inFlightOf(provider.id, model.name),
+          parallelSlots: routing.local_parallel_slots,
+          contextLength: await contextLengthOf(provider, model.name, signal),
+          expectedCachedTokens: state.prefixCache.expectedCachedTokens(id, chain),
+          available: state.breaker(provider.id).allows(now),
+          successRate: state.outcomes.successRate(provider.id, model.name, features.complexity),
+        });
+      }
+    }
+    return candidates;
+  }
+
+  async function cloudCandidates(catalog: ModelCatalog, signal: AbortSignal): Promise<CloudCandidate[]> {
+    const now = clock.now();
+    const wanted = routing.cloud_models;
+    const candidates: CloudCandidate[] = [];
+    const add = (provider: ProviderAdapter, model: string, contextLength: number | undefined) => {
+      const snapshot = stats.get(provider.id, model);
+      const ttft = snapshot && snapshot.ttftMs.count > 0 ? snapshot.ttftMs.ewMean : cloudPriors.ttftMs;
+      candidates.push({
+        provider: provider.id,
+        model,
+        available: provider.disabledReason === undefined && state.breaker(provider.id).allows(now),
+        contextLength,
+        typicalTtftMs: ttft,
+        typicalOutputTokensPerSecond: cloudOutputRate(snapshot?.recent) ?? cloudPriors.outputTokensPerSecond,
+      });
+    };
+    if (wanted.length > 0) {
+      for (const id of wanted) {
+        const slash = id.indexOf('/');
+        const provider = catalog.provider(id.slice(0, slash));
+        if (provider && provider.locality === 'cloud') add(provider, id.slice(slash + 1), undefined);
+      }
+      return candidates;
+    }
+    for (const provider of catalog.cloudProviders) {
+      if (provider.disabledReason !== undefined) continue;
+      for (const model of await provider.listModels(signal)) add(provider, model.name, model.contextLength);
+    }
+    return candidates;
+  }
+
+  async function decideFor(
+    input: Parameters<AutoRouter>[0],
+  ): Promise<{ decision: Decision; features: RequestFeatures; unreachable: GatewayError[] }> {
+    const { request, headers, resolved, catalog, signal } = input;
+    const client = clientOf(headers);
+    const features = extractFeatures({
+      request,
+      size: measureRequest(request),
+      ...optional('learnedOutputTokens', state.learnedOutputTokens(client)),
+    });
+    const overrides = readOverrides(headers, routing.privacy.header);
+    const policy = policyFor(policyBase, resolved);
+    const unreachable: GatewayError[] = [];
+    const [local, cloud] = await Promise.all([
+      localCandidates(catalog, features, request, signal, unreachable),
+      cloudCandidates(catalog, signal),
+    ]);
+    const decision = decide({
+      features,
+      local,
+      cloud,
+      policy,
+      overrides,
+      spentTodayDollars: state.spentTodayDollars(),
+      now: clock.now(),
+      random: options.random,
+    });
+    state.describeRequest(request, { complexity: features.complexity, client, chain: chainOf(request) });
+    return { decision, features, unreachable };
+  }
+
+  const router = async (input: Parameters<AutoRouter>[0]): Promise<Plan> => {
+    const { decision, unreachable } = await decideFor(input);
+    if (decision.attempts.length === 0) {
+      // Say what is actually wrong (Ollama is down) rather than only that no route exists.
+      if (unreachable[0]) throw unreachable[0];
+      throw new GatewayError(
+        'provider_disabled',
+        `No model can take this request: ${decision.sentence} Start Ollama (\`ollama serve\`) with a model pulled, or set ANTHROPIC_API_KEY / GEMINI_API_KEY.`,
+        { code: 'no_route' },
+      );
+    }
+    return {
+      attempts: decision.attempts.map((attempt) => {
+        const provider = input.catalog.provider(attempt.provider)!;
+        return {
+          provider,
+          model: attempt.model,
+          ...optional('firstTokenDeadlineMs', attempt.firstTokenDeadlineMs),
+          ...optional('predictedTtftMs', attempt.predicted?.ttftMs),
+          ...optional('predictedTotalMs', attempt.predicted?.totalMs),
+          ...(attempt.locality === 'local' ? { expectedCachedTokens: expectedCached(attempt, input.request) } : {}),
+        };
+      }),
+      routed: true,
+      reason: decision.reason,
+      sentence: decision.sentence,
+      complexity: decision.complexity,
+    };
+  };
+
+  function expectedCached(attempt: { provider: string; model: string }, request: ChatRequest): number {
+    return state.prefixCache.expectedCachedTokens(`${attempt.provider}\u0000${attempt.model}`, chainOf(request));
+  }
+
+  return Object.assign(router, {
+    async explain(input: Parameters<AutoRouter>[0]): Promise<RoutingExplanation> {
+      const { decision, features } = await decideFor(input);
+      const { text: _text, ...visible } = features;
+      return { decision, features: visible };
+    },
+  });
+}
+
+function optional<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [name]: value }) as { [P in K]?: V };
+}
+
+const chains = new WeakMap<ChatRequest, ReturnType<typeof promptChain>>();
+
+function chainOf(request: ChatRequest) {
+  let chain = chains.get(request);
+  if (!chain) {
+    chain = promptChain(
+      request.messages.map((message) => ({
+        role: message.role,
+        text:
+          message.role === 'user'
+            ? message.content.map((part) => (part.type === 'text' ? part.text : '[image]')).join('')
+            : message.content,
+      })),
+    );
+    chains.set(request, chain);
+  }
+  return chain;
+}
+
+/** The configured order; else discovery order with the default model (if any) first. */
+function orderByPreference(
+  provider: ProviderAdapter,
+  models: Array<{ name: string; sizeBytes?: number }>,
+  preference: readonly string[],
+  defaultModel: string | undefined,
+): Array<{ name: string; sizeBytes?: number }> {
+  if (preference.length === 0) {
+    const first = models.filter((model) => model.name === defaultModel);
+    return [...first, ...models.filter((model) => model.name !== defaultModel)];
+  }
+  const ordered: Array<{ name: string; sizeBytes?: number }> = [];
+  for (const wanted of preference) {
+    const name = wanted.startsWith(`${provider.id}/`) ? wanted.slice(provider.id.length + 1) : wanted;
+    const model = models.find((candidate) => candidate.name === name);
+    if (model) ordered.push(model);
+  }
+  return ordered;
+}
+
+async function contextLengthOf(provider: ProviderAdapter, model: string, signal: AbortSignal) {
+  try {
+    return await provider.contextLengthOf?.(model, signal);
+  } catch {
+    return undefined;
+  }
+}
+
+function cloudOutputRate(recent: ReadonlyArray<{ outcome: string; completionTokens: number; durationMs: number; ttftMs?: number }> | undefined) {
+  if (!recent) return undefined;
+  let tokens = 0;
+  let seconds = 0;
+  for (const observation of recent.slice(-20)) {
+    if (observation.outcome !== 'ok' || observation.ttftMs === undefined) continue;
+    const streaming = observation.durationMs - observation.ttftMs;
+    if (streaming <= 0 || observation.completionTokens < 5) continue;
+    tokens += observation.completionTokens;
+    seconds += streaming / 1000;
+  }
+  return seconds > 0 ? tokens / seconds : undefined;
+}
+
+/** Who is asking, for learning typical output length: the client's product token from its user agent. */
+function clientOf(headers: Headers): string {
+  const agent = headers.get('user-agent') ?? 'unknown';
+  return agent.split(/[\s/]/, 1)[0] || 'unknown';
+}
+
+function readOverrides(headers: Headers, privacyHeader: string): RequestOverrides {
+  const overrides: RequestOverrides = {};
+  const route = headers.get('x-switchyard-route');
+  if (route !== null) {
+    if (route !== 'local' && route !== 'cloud' && route !== 'auto') {
+      throw invalidRequest(
+        `x-switchyard-route must be local, cloud or auto, not "${route}".`,
+        'x-switchyard-route',
+        'invalid_header',
+      );
+    }
+    overrides.route = route;
+  }
+  const deadline = headers.get('x-switchyard-deadline-ms');
+  if (deadline !== null) {
+    const value = Number(deadline);
+    if (!Number.isFinite(value) || value <= 0) {
+      throw invalidRequest(
+        `x-switchyard-deadline-ms must be a positive number of milliseconds, not "${deadline}".`,
+        'x-switchyard-deadline-ms',
+        'invalid_header',
+      );
+    }
+    overrides.deadlineMs = value;
+  }
+  const privacy = headers.get(privacyHeader);
+  if (privacy !== null && privacy !== '0' && privacy.toLowerCase() !== 'false') overrides.private = true;
+  return overrides;
+}
+
+function policyFor(base: RoutingPolicy, resolved: Extract<ResolvedModel, { kind: 'auto' }>): RoutingPolicy {
+  const alias = resolved.aliasSettings;
+  if (!alias) return base;
+  return {
+    ...base,
+    ...(alias.ttft_deadline_ms !== undefined ? { ttft_deadline_ms: alias.ttft_deadline_ms } : {}),
+    ...(alias.total_deadline_ms !== undefined ? { total_deadline_ms: alias.total_deadline_ms } : {}),
+    ...(alias.local_only ? { local_only: true } : {}),
+  };
+}

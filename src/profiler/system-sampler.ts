@@ -1,0 +1,166 @@
+/**
+ * @module profiler/system-sampler
+ * Samples the machine (CPU load, memory, GPU utilisation and VRAM) on an interval, never per request:
+ * a local model's speed depends on what else the machine is doing, so each completion row points at
+ * the latest sample. Reading the GPU can be slow (systeminformation may spawn `nvidia-smi`), so the
+ * next sample is scheduled only once the previous one has finished: samples never overlap.
+ */
+import { currentLoad, graphics, mem } from 'systeminformation';
+import type { ProfileRepository } from '../db/profile-repository.js';
+import { type Metrics, observeSystemSample } from '../metrics/metrics.js';
+import type { SystemSample } from './completion-profile.js';
+
+/** Takes one sample. Injected in tests; `readSystemSample` in production. */
+export type SampleSystem = () => Promise<SystemSample>;
+
+/** The newest sample and its row id (`undefined` if it could not be stored). */
+export interface LatestSystemSample {
+  readonly id: number | undefined;
+  readonly sample: SystemSample;
+}
+
+export interface SystemSamplerOptions {
+  sample: SampleSystem;
+  /** Time between the end of one sample and the start of the next (config `profiler.system_sample_interval_ms`). */
+  intervalMs: number;
+  repository: Pick<ProfileRepository, 'insertSystemSample'>;
+  metrics: Metrics;
+  /** Each failing condition is logged once until it recovers, not once per interval. */
+  log: (message: string) => void;
+}
+
+export interface SystemSampler {
+  /** Takes a first sample now, then one every `intervalMs` after the previous finished. */
+  start(): void;
+  /** Takes a sample now, or joins the one in progress. Never rejects. */
+  sampleNow(): Promise<LatestSystemSample | undefined>;
+  latest(): LatestSystemSample | undefined;
+  /**
+   * Stops sampling. A sample still in progress is discarded when it ends rather than awaited: a hung
+   * `nvidia-smi` must not hold up shutdown, and the database may be closed by then.
+   */
+  stop(): Promise<void>;
+}
+
+const bytesPerMebibyte = 1024 * 1024;
+
+/** The part of systeminformation that is read: replaceable in tests with made-up machines. */
+export interface SystemInformationSource {
+  currentLoad(): Promise<{ currentLoad: number }>;
+  mem(): Promise<{ active: number; total: number }>;
+  /** `memoryUsed` and `memoryTotal` in MiB, `utilizationGpu` in percent, where the driver reports them. */
+  graphics(): Promise<{
+    controllers: readonly { utilizationGpu?: number; memoryUsed?: number; memoryTotal?: number }[];
+  }>;
+}
+
+const systemInformation: SystemInformationSource = { currentLoad, mem, graphics };
+
+/** Reads the machine through systeminformation. GPU fields are absent where the platform has none. */
+export async function readSystemSample(
+  now: () => number = Date.now,
+  source: SystemInformationSource = systemInformation,
+): Promise<SystemSample> {
+  const sampledAt = now();
+  const [load, memory, gpus] = await Promise.all([
+    source.currentLoad(),
+    source.mem(),
+    // A GPU that cannot be read must not cost the CPU and memory figures.
+    source.graphics().catch(() => undefined),
+  ]);
+  let utilization: number | undefined;
+  let vramUsed: number | undefined;
+  let vramTotal: number | undefined;
+  for (const controller of gpus?.controllers ?? []) {
+    // With several GPUs the busiest one is what limits a model split across them.
+    if (typeof controller.utilizationGpu === 'number') {
+      utilization = Math.max(utilization ?? 0, controller.utilizationGpu);
+    }
+    if (typeof controller.memoryUsed === 'number' && typeof controller.memoryTotal === 'number') {
+      vramUsed = (vramUsed ?? 0) + controller.memoryUsed * bytesPerMebibyte;
+      vramTotal = (vramTotal ?? 0) + controller.memoryTotal * bytesPerMebibyte;
+    }
+  }
+  return {
+    sampledAt,
+    cpuLoadPercent: load.currentLoad,
+    // `active` rather than `used`: on Linux `used` counts reclaimable page cache as in use.
+    memoryUsedBytes: memory.active,
+    memoryTotalBytes: memory.total,
+    gpuUtilizationPercent: utilization,
+    vramUsedBytes: vramUsed,
+    vramTotalBytes: vramTotal,
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function createSystemSampler(options: SystemSamplerOptions): SystemSampler {
+  const { repository, metrics, log, intervalMs } = options;
+  let latest: LatestSystemSample | undefined;
+  let inFlight: Promise<LatestSystemSample | undefined> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  let stopped = false;
+  let samplingFailed = false;
+  let storingFailed = false;
+
+  async function takeSample(): Promise<LatestSystemSample | undefined> {
+    let sample: SystemSample;
+    try {
+      sample = await options.sample();
+    } catch (error) {
+      if (!samplingFailed) log(`Cannot sample the system (${messageOf(error)}); will keep trying`);
+      samplingFailed = true;
+      return latest;
+    }
+    samplingFailed = false;
+    if (stopped) return latest;
+    let id: number | undefined;
+    try {
+      id = repository.insertSystemSample(sample);
+      storingFailed = false;
+    } catch (error) {
+      if (!storingFailed) log(`Cannot store a system sample (${messageOf(error)}); will keep trying`);
+      storingFailed = true;
+    }
+    observeSystemSample(metrics, sample);
+    latest = { id, sample };
+    return latest;
+  }
+
+  function sampleNow(): Promise<LatestSystemSample | undefined> {
+    inFlight ??= takeSample().finally(() => {
+      inFlight = undefined;
+      scheduleNext();
+    });
+    return inFlight;
+  }
+
+  function scheduleNext(): void {
+    if (!running || timer !== undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void sampleNow();
+    }, intervalMs);
+    timer.unref();
+  }
+
+  return {
+    start() {
+      if (running || stopped) return;
+      running = true;
+      void sampleNow();
+    },
+    sampleNow,
+    latest: () => latest,
+    async stop() {
+      running = false;
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}

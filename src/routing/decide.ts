@@ -1,0 +1,299 @@
+/**
+ * @module routing/decide
+ * The routing decision: a pure function of the request's features, what is known about each local and
+ * cloud candidate, the policy, the day's cloud spend, `now` and `random`. It returns plain data — ordered
+ * attempts, a reason code, a sentence, predicted times — that the gateway acts on, puts in headers and
+ * stores. Local first whenever the prediction says local meets the request's deadlines; the cloud when
+ * it must; and never the cloud when a privacy rule, `local_only` or the budget says so.
+ */
+import type { ComplexityClass, RoutingConfig } from '../config/schema.js';
+import type { RequestFeatures } from './features.js';
+import { type FittedLatencyModel, type LatencyPrediction, normalQuantile, predictLatency } from './latency-model.js';
+import { type ReasonCode, reasonSentence } from './reasons.js';
+
+export interface LocalCandidate {
+  provider: string;
+  model: string;
+  latency: FittedLatencyModel;
+  /** In memory now (from /api/ps and recent completions). */
+  loaded: boolean;
+  /** Requests switchyard has running on this model now. */
+  inFlight: number;
+  parallelSlots: number;
+  contextLength: number | undefined;
+  /** Prompt tokens (estimated) the engine likely still has cached for this request. */
+  expectedCachedTokens: number;
+  /** Circuit closed (or half-open with no probe running) and the engine reachable. */
+  available: boolean;
+  /** Learned share of good answers for this request's complexity class. */
+  successRate: number;
+}
+
+export interface CloudCandidate {
+  provider: string;
+  model: string;
+  available: boolean;
+  contextLength: number | undefined;
+  /** Typical time to first token and output rate, from this model's recent completions or priors. */
+  typicalTtftMs: number;
+  typicalOutputTokensPerSecond: number;
+}
+
+/** The policy as decide() reads it: the config's routing section with the alias's deadlines applied. */
+export interface RoutingPolicy
+  extends Pick<
+    RoutingConfig,
+    | 'ttft_deadline_ms'
+    | 'total_deadline_ms'
+    | 'max_local_prompt_tokens'
+    | 'local_complexity'
+    | 'min_local_success_rate'
+    | 'deadline_quantile'
+    | 'explore_rate'
+    | 'local_only'
+    | 'daily_budget_dollars'
+  > {
+  privacyPatterns: readonly RegExp[];
+}
+
+export interface RequestOverrides {
+  /** `x-switchyard-route`. */
+  route?: 'local' | 'cloud' | 'auto';
+  /** `x-switchyard-deadline-ms`: the whole answer's deadline for this request. */
+  deadlineMs?: number;
+  /** The privacy header was set. */
+  private?: boolean;
+}
+
+export interface DecisionInput {
+  features: RequestFeatures;
+  local: readonly LocalCandidate[];
+  cloud: readonly CloudCandidate[];
+  policy: RoutingPolicy;
+  overrides: RequestOverrides;
+  spentTodayDollars: number;
+  now: number;
+  random: () => number;
+}
+
+export interface PredictedTimes {
+  ttftMs: number;
+  totalMs: number;
+  /** Upper bound of the interval (90th percentile). */
+  ttftHighMs: number;
+  totalHighMs: number;
+}
+
+export interface DecisionAttempt {
+  provider: string;
+  model: string;
+  locality: 'local' | 'cloud';
+  /** Abandon for the next attempt when no first token by then. */
+  firstTokenDeadlineMs?: number;
+  predicted?: PredictedTimes;
+}
+
+export interface Decision {
+  attempts: DecisionAttempt[];
+  reason: ReasonCode;
+  sentence: string;
+  complexity: ComplexityClass;
+  deadlines: { ttftMs: number; totalMs: number };
+}
+
+interface ScoredLocal {
+  candidate: LocalCandidate;
+  prediction: LatencyPrediction;
+  times: PredictedTimes;
+  /** Bound at the policy's quantile, which must meet the deadlines. */
+  ttftBoundMs: number;
+  totalBoundMs: number;
+  fitsContext: boolean;
+}
+
+const p90 = normalQuantile(0.9);
+/** A local attempt followed by another is given at least this long for its first token. */
+const minimumFirstTokenDeadlineMs = 500;
+
+export function decide(input: DecisionInput): Decision {
+  const { features, policy, overrides } = input;
+  const deadlines = {
+    ttftMs: Math.min(policy.ttft_deadline_ms, overrides.deadlineMs ?? Number.POSITIVE_INFINITY),
+    totalMs: overrides.deadlineMs ?? policy.total_deadline_ms,
+  };
+  const quantile = normalQuantile(policy.deadline_quantile);
+  const scored = input.local
+    .filter((candidate) => candidate.available)
+    .map((candidate) => scoreLocal(candidate, features, quantile));
+  const fitting = scored.filter((entry) => entry.fitsContext);
+  const cloud = input.cloud.filter(
+    (candidate) =>
+      candidate.available &&
+      (candidate.contextLength === undefined || features.estimatedPromptTokens < candidate.contextLength),
+  );
+  const finish = (reason: ReasonCode, attempts: DecisionAttempt[], facts: SentenceFacts = {}): Decision => ({
+    attempts,
+    reason,
+    sentence: reasonSentence(reason, { ...facts, deadlines, complexity: features.complexity }),
+    complexity: features.complexity,
+    deadlines,
+  });
+
+  // Rules that keep a request on this machine whatever the cost.
+  const privateRequest =
+    overrides.private === true || policy.privacyPatterns.some((pattern) => pattern.test(features.text));
+  const keepLocal: ReasonCode | undefined =
+    overrides.route === 'local'
+      ? 'forced_local'
+      : privateRequest
+        ? 'private'
+        : policy.local_only
+          ? 'local_only'
+          : policy.daily_budget_dollars !== undefined && input.spentTodayDollars >= policy.daily_budget_dollars
+            ? 'budget_exhausted'
+            : cloud.length === 0
+              ? 'no_cloud_available'
+              : undefined;
+  if (keepLocal !== undefined) {
+    const ordered = [...fitting.filter((entry) => meetsDeadlines(entry, deadlines)), ...fitting.filter((entry) => !meetsDeadlines(entry, deadlines))];
+    const chosen = ordered.length > 0 ? ordered : scored;
+    return finish(keepLocal, localAttempts(chosen, [], deadlines), {
+      best: chosen[0],
+      spent: input.spentTodayDollars,
+      budget: policy.daily_budget_dollars,
+    });
+  }
+  if (overrides.route === 'cloud') return finish('forced_cloud', cloudAttempts(cloud, features, []));
+
+  if (fitting.length === 0) {
+    return finish(scored.length === 0 ? 'no_local_model' : 'prompt_too_large', cloudAttempts(cloud, features, scored));
+  }
+  if (features.estimatedPromptTokens > policy.max_local_prompt_tokens) {
+    return finish('prompt_too_large', cloudAttempts(cloud, features, fitting), { limit: policy.max_local_prompt_tokens });
+  }
+  if (!policy.local_complexity.includes(features.complexity)) {
+    return finish('complexity_not_allowed', cloudAttempts(cloud, features, fitting));
+  }
+  const reliable = fitting.filter((entry) => entry.candidate.successRate >= policy.min_local_success_rate);
+  if (reliable.length === 0) {
+    return finish('local_unreliable', cloudAttempts(cloud, features, fitting), { best: fitting[0] });
+  }
+  const fast = reliable.filter((entry) => meetsDeadlines(entry, deadlines));
+  if (fast.length > 0) {
+    return finish('local_fast_enough', localAttempts(fast, cloud, deadlines, features), { best: fast[0] });
+  }
+  // Keep learning about local models the prediction may be wrong about: now and then, try the most
+  // promising one when even its optimistic bound meets the deadlines.
+  const promising = reliable.filter((entry) => optimisticallyMeets(entry, deadlines));
+  if (promising.length > 0 && input.random() < policy.explore_rate) {
+    return finish('exploring', localAttempts(promising.slice(0, 1), cloud, deadlines, features), { best: promising[0] });
+  }
+  return finish('local_too_slow', cloudAttempts(cloud, features, reliable), { best: fastestOf(reliable) });
+}
+
+function scoreLocal(candidate: LocalCandidate, features: RequestFeatures, quantile: number): ScoredLocal {
+  const prediction = predictLatency(candidate.latency, {
+    promptTokens: features.estimatedPromptTokens,
+    cachedPromptTokens: candidate.expectedCachedTokens,
+    outputTokens: features.expectedOutputTokens,
+    loaded: candidate.loaded,
+    queueAhead: candidate.inFlight,
+    parallelSlots: candidate.parallelSlots,
+  });
+  const { logSigmaTtft, logSigmaTotal } = candidate.latency;
+  const realPromptTokens = features.estimatedPromptTokens * candidate.latency.tokenRatio;
+  return {
+    candidate,
+    prediction,
+    times: {
+      ttftMs: prediction.ttftMs,
+      totalMs: prediction.totalMs,
+      ttftHighMs: prediction.ttftMs * Math.exp(p90 * logSigmaTtft),
+      totalHighMs: prediction.totalMs * Math.exp(p90 * logSigmaTotal),
+    },
+    ttftBoundMs: prediction.ttftMs * Math.exp(quantile * logSigmaTtft),
+    totalBoundMs: prediction.totalMs * Math.exp(quantile * logSigmaTotal),
+    fitsContext:
+      candidate.contextLength === undefined ||
+      realPromptTokens + Math.min(features.expectedOutputTokens, 1024) <= candidate.contextLength,
+  };
+}
+
+function meetsDeadlines(entry: ScoredLocal, deadlines: Decision['deadlines']): boolean {
+  return entry.ttftBoundMs <= deadlines.ttftMs && entry.totalBoundMs <= deadlines.totalMs;
+}
+
+/** The 25th percentile meets the deadlines: worth a try when exploring. */
+function optimisticallyMeets(entry: ScoredLocal, deadlines: Decision['deadlines']): boolean {
+  const low = normalQuantile(0.25);
+  return (
+    entry.prediction.ttftMs * Math.exp(low * entry.candidate.latency.logSigmaTtft) <= deadlines.ttftMs &&
+    entry.prediction.totalMs * Math.exp(low * entry.candidate.latency.logSigmaTotal) <= deadlines.totalMs
+  );
+}
+
+function fastestOf(entries: readonly ScoredLocal[]): ScoredLocal | undefined {
+  let best: ScoredLocal | undefined;
+  for (const entry of entries) if (!best || entry.times.totalMs < best.times.totalMs) best = entry;
+  return best;
+}
+
+function localAttempt(entry: ScoredLocal, deadlines: Decision['deadlines'], followed: boolean): DecisionAttempt {
+  const attempt: DecisionAttempt = {
+    provider: entry.candidate.provider,
+    model: entry.candidate.model,
+    locality: 'local',
+    predicted: entry.times,
+  };
+  if (followed) {
+    // Give up on a stalled local model early enough that the next attempt can still be useful.
+    attempt.firstTokenDeadlineMs = Math.round(
+      Math.min(deadlines.ttftMs, Math.max(minimumFirstTokenDeadlineMs, 2 * entry.times.ttftHighMs)),
+    );
+  }
+  return attempt;
+}
+
+/** Local attempts first (in the given order), then the cloud as fallback. */
+function localAttempts(
+  entries: readonly ScoredLocal[],
+  cloud: readonly CloudCandidate[],
+  deadlines: Decision['deadlines'],
+  features?: RequestFeatures,
+): DecisionAttempt[] {
+  const fallback = features ? cloud.map((candidate) => cloudAttempt(candidate, features)) : [];
+  const attempts = entries.map((entry, index) =>
+    localAttempt(entry, deadlines, index < entries.length - 1 || fallback.length > 0),
+  );
+  return [...attempts, ...fallback];
+}
+
+/** Cloud attempts first, then the fastest local model as a last resort if every cloud attempt fails. */
+function cloudAttempts(
+  cloud: readonly CloudCandidate[],
+  features: RequestFeatures,
+  local: readonly ScoredLocal[],
+): DecisionAttempt[] {
+  const attempts = cloud.map((candidate) => cloudAttempt(candidate, features));
+  const lastResort = fastestOf(local);
+  if (lastResort) attempts.push(localAttempt(lastResort, { ttftMs: Number.POSITIVE_INFINITY, totalMs: 0 }, false));
+  return attempts;
+}
+
+function cloudAttempt(candidate: CloudCandidate, features: RequestFeatures): DecisionAttempt {
+  const ttftMs = candidate.typicalTtftMs;
+  const totalMs = ttftMs + (features.expectedOutputTokens / candidate.typicalOutputTokensPerSecond) * 1000;
+  return {
+    provider: candidate.provider,
+    model: candidate.model,
+    locality: 'cloud',
+    predicted: { ttftMs, totalMs, ttftHighMs: ttftMs * 2, totalHighMs: totalMs * 1.5 },
+  };
+}
+
+export interface SentenceFacts {
+  best?: ScoredLocal | undefined;
+  limit?: number;
+  spent?: number;
+  budget?: number | undefined;
+}

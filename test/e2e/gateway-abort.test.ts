@@ -1,0 +1,102 @@
+/**
+ * @module test/e2e/gateway-abort
+ * A client that goes away must stop the upstream: aborting the SDK request mid-stream (or mid-wait for
+ * a non-streamed answer) closes switchyard's connection to Ollama, and the attempt is profiled as
+ * `client_aborted`. The server keeps serving afterwards.
+ */
+import { APIUserAbortError } from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../support/harness.js';
+import { waitFor, waitForRows } from './gateway-helpers.js';
+
+const model = 'ollama/llama3.2:3b';
+/** Long enough (≈0.7 s of decoding at speedFactor 50) that the answer is still running when the client leaves. */
+const longAnswer = '[sim:tokens=3000]';
+
+let harness: Harness;
+
+beforeAll(async () => {
+  harness = await startHarness();
+  // Load the model first, so the requests below stream at once.
+  await harness.openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'warm [sim:tokens=1]' }] });
+});
+
+afterAll(async () => {
+  await harness?.close();
+});
+
+describe('client abort', () => {
+  it('mid-stream: the SDK stops, Ollama sees the connection close, the profile says client_aborted', async () => {
+    const abortedBefore = harness.ollama.abortedRequests;
+    const controller = new AbortController();
+    const requestId = 'e2e-abort-stream';
+    const stream = await harness.openai.chat.completions.create(
+      { model, stream: true, messages: [{ role: 'user', content: `Write a novel. ${longAnswer}` }] },
+      { signal: controller.signal, headers: { 'x-request-id': requestId } },
+    );
+    let received = 0;
+    let thrown: unknown;
+    try {
+      for await (const chunk of stream) {
+        received += 1;
+        if (chunk.choices[0]?.delta.content) controller.abort();
+      }
+    } catch (error) {
+      thrown = error;
+    }
+    // The SDK ends its iteration quietly on its own abort, or throws its abort error; never anything else.
+    if (thrown !== undefined) expect(thrown).toBeInstanceOf(APIUserAbortError);
+    expect(received).toBeGreaterThanOrEqual(1);
+    expect(received).toBeLessThan(100);
+
+    await waitFor(() => harness.ollama.abortedRequests > abortedBefore, 3000, 'the simulator to see the abort');
+    expect(harness.ollama.abortedRequests).toBe(abortedBefore + 1);
+
+    const rows = await waitForRows(harness, requestId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      requestId,
+      outcome: 'client_aborted',
+      errorKind: 'client_aborted',
+      streamed: true,
+      provider: 'ollama',
+      model: 'llama3.2:3b',
+    });
+    expect(rows[0]!.timeToFirstTokenMs).toBeGreaterThan(0);
+    expect(rows[0]!.evalCount).toBeUndefined();
+  });
+
+  it('while a non-streamed answer is being generated: the upstream is closed too', async () => {
+    const abortedBefore = harness.ollama.abortedRequests;
+    const controller = new AbortController();
+    const requestId = 'e2e-abort-whole';
+    const pending = harness.openai.chat.completions.create(
+      { model, messages: [{ role: 'user', content: `Write an epic. ${longAnswer}` }] },
+      { signal: controller.signal, headers: { 'x-request-id': requestId } },
+    );
+    const chatsBefore = harness.ollama.requests.filter((request) => request.path === '/api/chat').length;
+    await waitFor(
+      () => harness.ollama.requests.filter((request) => request.path === '/api/chat').length > chatsBefore,
+      3000,
+      'the upstream call',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    await expect(pending).rejects.toBeInstanceOf(APIUserAbortError);
+
+    await waitFor(() => harness.ollama.abortedRequests > abortedBefore, 3000, 'the simulator to see the abort');
+    const rows = await waitForRows(harness, requestId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ outcome: 'client_aborted', streamed: false });
+  });
+
+  it('the server keeps serving, and counts no request as failed upstream', async () => {
+    const completion = await harness.openai.chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: 'Still here? [sim:tokens=3]' }],
+    });
+    expect(completion.choices[0]!.finish_reason).toBe('stop');
+    const metrics = await (await fetch(`${harness.url}/metrics`)).text();
+    expect(metrics).not.toMatch(/switchyard_upstream_errors_total\{[^}]*kind="client_aborted"/);
+  });
+});
