@@ -49,7 +49,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         error: thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown),
       });
     }
-    if (error.retryAfterSeconds !== undefined) c.header('retry-after', String(Math.ceil(error.retryAfterSeconds)));
+    if (error.retryAfterSeconds !== undefined)
+      c.header('retry-after', String(Math.ceil(error.retryAfterSeconds)));
     return c.json(toErrorBody(error), error.status as 400);
   });
 

@@ -99,7 +99,9 @@ export function toErrorBody(error: GatewayError): OpenAIErrorBody {
 export function asGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   if (isAbortError(error)) {
-    return new GatewayError('client_aborted', 'The client closed the request before it finished.', { cause: error });
+    return new GatewayError('client_aborted', 'The client closed the request before it finished.', {
+      cause: error,
+    });
   }
   return new GatewayError(
     'internal',

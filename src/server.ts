@@ -31,14 +31,20 @@ async function main(): Promise<void> {
   const switchyard = createSwitchyard({ config, env: process.env, log });
   await switchyard.start();
 
-  const server = serve({ fetch: switchyard.app.fetch, hostname: config.server.host, port: config.server.port }, (info) => {
-    log('info', `switchyard listening on http://${config.server.host}:${info.port}/v1`, {
-      ollama: config.ollama.host,
-      database: config.database.path,
-    });
-  });
+  const server = serve(
+    { fetch: switchyard.app.fetch, hostname: config.server.host, port: config.server.port },
+    (info) => {
+      log('info', `switchyard listening on http://${config.server.host}:${info.port}/v1`, {
+        ollama: config.ollama.host,
+        database: config.database.path,
+      });
+    },
+  );
   server.on('error', (error) => {
-    log('error', `cannot listen on ${config.server.host}:${config.server.port}: ${error.message} — pick another --port or stop the other process.`);
+    log(
+      'error',
+      `cannot listen on ${config.server.host}:${config.server.port}: ${error.message} — pick another --port or stop the other process.`,
+    );
     process.exit(1);
   });
 

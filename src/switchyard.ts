@@ -5,16 +5,16 @@
  * run exactly the same assembly.
  */
 import type { Hono } from 'hono';
-import type { AppEnv } from './app-env.js';
 import { createApp } from './app.js';
+import type { AppEnv } from './app-env.js';
 import type { Config } from './config/schema.js';
 import { openDatabase } from './db/client.js';
 import { createProfileRepository, type ProfileRepository } from './db/profile-repository.js';
 import { type Clock, systemClock } from './gateway/clock.js';
+import { ModelCatalog } from './gateway/model-catalog.js';
 import { createPerformanceRouter } from './gateway/performance-router.js';
 import { RoutingState } from './gateway/routing-state.js';
-import { ModelCatalog } from './gateway/model-catalog.js';
-import { type Logger, createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createProfiler, type Profiler } from './profiler/profiler.js';
 import type { SampleSystem } from './profiler/system-sampler.js';
@@ -69,7 +69,13 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
   });
   const catalog = new ModelCatalog(providers, config.aliases);
   const routingState = new RoutingState({ config, providers, repository, metrics, clock, log });
-  const router = createPerformanceRouter({ config, stats: profiler.stats, state: routingState, clock, random });
+  const router = createPerformanceRouter({
+    config,
+    stats: profiler.stats,
+    state: routingState,
+    clock,
+    random,
+  });
   const app = createApp({
     config,
     catalog,

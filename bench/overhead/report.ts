@@ -5,8 +5,11 @@
  */
 import type { TargetSummary } from './stats.js';
 
-export type TargetName = 'direct' | 'floor' | 'switchyard';
-export const targetNames: readonly TargetName[] = ['direct', 'floor', 'switchyard'];
+/** The proxies measured against direct: the floor, switchyard and optionally a baseline switchyard. */
+export type ProxyName = 'floor' | 'switchyard' | 'baseline';
+export type TargetName = 'direct' | ProxyName;
+/** Every target, in the order they appear in tables. */
+export const targetOrder: readonly TargetName[] = ['direct', 'floor', 'switchyard', 'baseline'];
 
 export interface Added {
   p50: number;
@@ -21,11 +24,13 @@ export interface CellResult {
   rounds: number;
   /** The cell hit its time cap before every round ran. */
   truncated: boolean;
-  targets: Record<TargetName, TargetSummary>;
+  targets: Partial<Record<TargetName, TargetSummary>> & Record<'direct' | 'floor' | 'switchyard', TargetSummary>;
   /** Latency each proxy adds over calling the simulator directly (difference of percentiles, ms). */
-  added: { floor: Added; switchyard: Added };
+  added: Partial<Record<ProxyName, Added>> & Record<'floor' | 'switchyard', Added>;
   /** switchyard's added latency over the floor's, at p50 and p99 (undefined when the floor adds ~nothing). */
   ratio: { p50: number | undefined; p99: number | undefined };
+  /** The same for the baseline switchyard, when one was measured. */
+  baselineRatio?: { p50: number | undefined; p99: number | undefined };
   switchyardPeakRssBytes: number;
 }
 
@@ -114,10 +119,12 @@ export function formatTable(cells: CellResult[]): string {
   ];
   const rows: string[][] = [];
   for (const cell of cells) {
-    for (const name of targetNames) {
+    for (const name of targetOrder) {
       const summary = cell.targets[name];
+      if (!summary) continue;
       const added = name === 'direct' ? undefined : cell.added[name];
-      const isSwitchyard = name === 'switchyard';
+      const isSwitchyard = name === 'switchyard' || name === 'baseline';
+      const ratios = name === 'baseline' ? cell.baselineRatio : cell.ratio;
       rows.push([
         cellLabel(cell) + (cell.truncated ? ' (capped)' : ''),
         name,
@@ -130,10 +137,10 @@ export function formatTable(cells: CellResult[]): string {
         added ? signed(added.p50) : '',
         added ? signed(added.p99) : '',
         added && cell.stream ? signed(added.firstByteP50) : '',
-        isSwitchyard ? ratio(cell.ratio.p50) : '',
-        isSwitchyard ? ratio(cell.ratio.p99) : '',
+        isSwitchyard ? ratio(ratios?.p50) : '',
+        isSwitchyard ? ratio(ratios?.p99) : '',
         summary.cpuMsPerRequest !== undefined ? summary.cpuMsPerRequest.toFixed(3) : '',
-        isSwitchyard ? (cell.switchyardPeakRssBytes / 2 ** 20).toFixed(1) : '',
+        name === 'switchyard' ? (cell.switchyardPeakRssBytes / 2 ** 20).toFixed(1) : '',
       ]);
     }
   }

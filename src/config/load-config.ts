@@ -5,6 +5,7 @@
  * the field path and what was expected.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { type Config, configSchema } from './schema.js';
 
@@ -21,7 +22,7 @@ export interface LoadConfigOptions {
 }
 
 export function loadConfig(options: LoadConfigOptions): Config {
-  const path = options.path ?? options.env.SWITCHYARD_CONFIG;
+  const path = options.path ?? (options.env.SWITCHYARD_CONFIG || undefined) ?? bundledDefaultPath();
   let raw: unknown = {};
   if (path !== undefined) {
     if (!existsSync(path)) {
@@ -30,7 +31,9 @@ export function loadConfig(options: LoadConfigOptions): Config {
     try {
       raw = parseYaml(readFileSync(path, 'utf8')) ?? {};
     } catch (error) {
-      throw new ConfigError(`Config file ${path} is not valid YAML: ${error instanceof Error ? error.message : error}`);
+      throw new ConfigError(
+        `Config file ${path} is not valid YAML: ${error instanceof Error ? error.message : error}`,
+      );
     }
   }
   return parseConfig(raw, options.env, options.overrides, path ?? 'built-in defaults');
@@ -45,8 +48,12 @@ export function parseConfig(
   const merged = applyOverrides(isObject(raw) ? structuredClone(raw) : raw, env, overrides);
   const result = configSchema.safeParse(merged);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration in ${source}:\n${lines.join('\n')}\nFix these fields and start again.`);
+    const lines = result.error.issues.map(
+      (issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+    throw new ConfigError(
+      `Invalid configuration in ${source}:\n${lines.join('\n')}\nFix these fields and start again.`,
+    );
   }
   return result.data;
 }
@@ -69,10 +76,17 @@ function applyOverrides(
   return raw;
 }
 
+/** `config/default.yaml` beside the package, when present (it mirrors the schema's defaults). */
+function bundledDefaultPath(): string | undefined {
+  const path = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
+  return existsSync(path) ? path : undefined;
+}
+
 function numberFromEnv(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed)) throw new ConfigError(`${name}=${value} is not a port number — set it to e.g. 4000.`);
+  if (!Number.isInteger(parsed))
+    throw new ConfigError(`${name}=${value} is not a port number — set it to e.g. 4000.`);
   return parsed;
 }
 
@@ -90,4 +104,3 @@ function normaliseOllamaHost(value: string | undefined): string | undefined {
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-

@@ -119,8 +119,16 @@ export const configSchema = z.object({
   anthropic: cloudProviderSchema.prefault({
     models: [
       // Prices are list prices per million tokens at the time of writing; check anthropic.com/pricing.
-      { name: 'claude-sonnet-5-5', context_length: 200_000, price: { input_per_million: 3, output_per_million: 15 } },
-      { name: 'claude-haiku-4-5', context_length: 200_000, price: { input_per_million: 1, output_per_million: 5 } },
+      {
+        name: 'claude-sonnet-5-5',
+        context_length: 200_000,
+        price: { input_per_million: 3, output_per_million: 15 },
+      },
+      {
+        name: 'claude-haiku-4-5',
+        context_length: 200_000,
+        price: { input_per_million: 1, output_per_million: 5 },
+      },
     ],
   }),
   gemini: cloudProviderSchema.prefault({

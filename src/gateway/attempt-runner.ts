@@ -46,7 +46,12 @@ export interface AttemptAnswer {
 /** Hooks for live routing state: in-flight counts, breakers, prefix caches, outcome learning. */
 export interface AttemptObserver {
   started(attempt: PlannedAttempt, request: ChatRequest): void;
-  finished(attempt: PlannedAttempt, request: ChatRequest, profile: CompletionProfile, answer: AttemptAnswer): void;
+  finished(
+    attempt: PlannedAttempt,
+    request: ChatRequest,
+    profile: CompletionProfile,
+    answer: AttemptAnswer,
+  ): void;
 }
 
 export interface AttemptRunnerDeps {
@@ -87,7 +92,10 @@ export async function startAttempts(
   context: RequestContext,
 ): Promise<StartedAttempt> {
   if (plan.length === 0) {
-    throw new GatewayError('internal', 'No upstream could be chosen for this request; check the routing policy.');
+    throw new GatewayError(
+      'internal',
+      'No upstream could be chosen for this request; check the routing policy.',
+    );
   }
   const escalatedFrom: PlannedAttempt[] = [];
   let upstreamWaitMs = 0;
@@ -122,7 +130,12 @@ export async function startAttempts(
       if (delay === undefined) break;
       deps.metrics.retries.inc({ provider: attempt.provider.id, model: attempt.model, kind: error.kind });
       const sleepStarted = deps.clock.monotonic();
-      await deps.clock.sleep(delay, context.signal);
+      try {
+        await deps.clock.sleep(delay, context.signal);
+      } catch (thrown) {
+        // The sleep rejects with the signal's reason, which Node's server sets to a plain string.
+        throw classify(thrown, context.signal);
+      }
       upstreamWaitMs += deps.clock.monotonic() - sleepStarted;
     }
     if (attemptIndex < plan.length - 1) escalatedFrom.push(attempt);
@@ -132,7 +145,10 @@ export async function startAttempts(
 
 /** Backoff before retrying the same attempt, or undefined when it should not be retried. */
 function retryDelay(deps: AttemptRunnerDeps, error: GatewayError, retry: number): number | undefined {
-  if (!error.retryable || retry >= deps.retry.max_retries) return undefined;
+  // Only failures before the first event get here: a stream that broke that early sent the client
+  // nothing, so it is as safe to retry as a 5xx, although the same kind after the first event is not.
+  const retryable = error.retryable || error.kind === 'stream_interrupted';
+  if (!retryable || retry >= deps.retry.max_retries) return undefined;
   if (error.retryAfterSeconds !== undefined) {
     const asked = error.retryAfterSeconds * 1000;
     // An upstream that asks for a longer wait than we allow is better escalated than waited on.
@@ -193,24 +209,42 @@ async function tryAttempt(
   };
   deps.observer?.started(attempt, request);
 
-  const iterator = attempt.provider
-    .chat(request, { model: attempt.model, signal: controller.signal, requestId: context.requestId })
-    [Symbol.asyncIterator]();
+  let iterator: AsyncIterator<ChatEvent>;
+  try {
+    iterator = attempt.provider
+      .chat(request, { model: attempt.model, signal: controller.signal, requestId: context.requestId })
+      [Symbol.asyncIterator]();
+  } catch (thrown) {
+    // An adapter that throws before returning its stream still gets a profile row and a finished() call.
+    const error = classify(thrown, context.signal);
+    finish(outcomeOf(error), { errorKind: error.kind, errorMessage: error.message });
+    return { started: false, error };
+  }
 
   let deadlineHit = false;
   let timer: NodeJS.Timeout | undefined;
-  if (attempt.firstTokenDeadlineMs !== undefined) {
+  // Raced against the first event rather than relying on the adapter to honour its abort signal, so a
+  // stalled upstream can never hold the request past the deadline.
+  const deadline = new Promise<never>((_, reject) => {
+    if (attempt.firstTokenDeadlineMs === undefined) return;
     timer = setTimeout(() => {
       deadlineHit = true;
       controller.abort(new Error('first-token deadline'));
+      reject(new Error('first-token deadline'));
     }, attempt.firstTokenDeadlineMs);
-  }
+  });
 
   let first: IteratorResult<ChatEvent>;
+  const firstEvent = iterator.next();
   try {
-    first = await iterator.next();
+    first = await Promise.race([firstEvent, deadline]);
   } catch (thrown) {
     clearTimeout(timer);
+    if (deadlineHit) {
+      // The abandoned first read settles later (usually as an abort): nobody waits for it any more.
+      firstEvent.catch(() => undefined);
+      iterator.return?.(undefined)?.catch(() => undefined);
+    }
     const error = deadlineHit
       ? new GatewayError(
           'timeout',
@@ -336,7 +370,9 @@ async function tryAttempt(
 
 function classify(thrown: unknown, clientSignal: AbortSignal): GatewayError {
   if (clientSignal.aborted || isAbortError(thrown)) {
-    return new GatewayError('client_aborted', 'The client closed the request before it finished.', { cause: thrown });
+    return new GatewayError('client_aborted', 'The client closed the request before it finished.', {
+      cause: thrown,
+    });
   }
   return asGatewayError(thrown);
 }
@@ -372,7 +408,8 @@ function baseProfile(
   if (context.decision?.complexity !== undefined) profile.complexity = context.decision.complexity;
   if (attempt.predictedTtftMs !== undefined) profile.predictedTtftMs = attempt.predictedTtftMs;
   if (attempt.predictedTotalMs !== undefined) profile.predictedTotalMs = attempt.predictedTotalMs;
-  if (attempt.expectedCachedTokens !== undefined) profile.estimatedCachedTokens = attempt.expectedCachedTokens;
+  if (attempt.expectedCachedTokens !== undefined)
+    profile.estimatedCachedTokens = attempt.expectedCachedTokens;
   const previous = options.escalatedFrom.at(-1);
   if (previous) profile.escalatedFrom = `${previous.provider.id}/${previous.model}`;
   return profile;

@@ -59,7 +59,8 @@ export class ModelCatalog {
       }
     }
     const withAlias = alias !== undefined ? { alias } : {};
-    if (target === autoModelId) return { kind: 'auto', ...withAlias, ...(aliasSettings ? { aliasSettings } : {}) };
+    if (target === autoModelId)
+      return { kind: 'auto', ...withAlias, ...(aliasSettings ? { aliasSettings } : {}) };
 
     const slash = target.indexOf('/');
     if (slash > 0) {

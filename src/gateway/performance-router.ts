@@ -53,7 +53,11 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
   };
   const fitted = new Map<string, { version: number; model: FittedLatencyModel }>();
 
-  function latencyModelOf(provider: string, model: string, sizeBytes: number | undefined): FittedLatencyModel {
+  function latencyModelOf(
+    provider: string,
+    model: string,
+    sizeBytes: number | undefined,
+  ): FittedLatencyModel {
     const snapshot = stats.get(provider, model);
     const id = `${provider}/${model}`;
     const cached = fitted.get(id);
@@ -81,7 +85,12 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
         if (error instanceof GatewayError) unreachable.push(error);
         continue;
       }
-      for (const model of orderByPreference(provider, models, routing.local_models, config.ollama.default_model)) {
+      for (const model of orderByPreference(
+        provider,
+        models,
+        routing.local_models,
+        config.ollama.default_model,
+      )) {
         const id = `${provider.id}\u0000${model.name}`;
         candidates.push({
           provider: provider.id,
@@ -182,7 +191,9 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
           ...optional('firstTokenDeadlineMs', attempt.firstTokenDeadlineMs),
           ...optional('predictedTtftMs', attempt.predicted?.ttftMs),
           ...optional('predictedTotalMs', attempt.predicted?.totalMs),
-          ...(attempt.locality === 'local' ? { expectedCachedTokens: expectedCached(attempt, input.request) } : {}),
+          ...(attempt.locality === 'local'
+            ? { expectedCachedTokens: expectedCached(attempt, input.request) }
+            : {}),
         };
       }),
       routed: true,
@@ -193,7 +204,10 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
   };
 
   function expectedCached(attempt: { provider: string; model: string }, request: ChatRequest): number {
-    return state.prefixCache.expectedCachedTokens(`${attempt.provider}\u0000${attempt.model}`, chainOf(request));
+    return state.prefixCache.expectedCachedTokens(
+      `${attempt.provider}\u0000${attempt.model}`,
+      chainOf(request),
+    );
   }
 
   return Object.assign(router, {
@@ -256,7 +270,11 @@ async function contextLengthOf(provider: ProviderAdapter, model: string, signal:
   }
 }
 
-function cloudOutputRate(recent: ReadonlyArray<{ outcome: string; completionTokens: number; durationMs: number; ttftMs?: number }> | undefined) {
+function cloudOutputRate(
+  recent:
+    | ReadonlyArray<{ outcome: string; completionTokens: number; durationMs: number; ttftMs?: number }>
+    | undefined,
+) {
   if (!recent) return undefined;
   let tokens = 0;
   let seconds = 0;

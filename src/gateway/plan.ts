@@ -29,10 +29,20 @@ export type AutoRouter = (input: {
 
 export async function planAttempts(
   resolved: ResolvedModel,
-  input: { request: ChatRequest; headers: Headers; catalog: ModelCatalog; signal: AbortSignal; router: AutoRouter },
+  input: {
+    request: ChatRequest;
+    headers: Headers;
+    catalog: ModelCatalog;
+    signal: AbortSignal;
+    router: AutoRouter;
+  },
 ): Promise<Plan> {
   if (resolved.kind === 'model') {
-    return { attempts: [{ provider: resolved.provider, model: resolved.model }], routed: false, reason: 'explicit' };
+    return {
+      attempts: [{ provider: resolved.provider, model: resolved.model }],
+      routed: false,
+      reason: 'explicit',
+    };
   }
   return input.router({ ...input, resolved });
 }

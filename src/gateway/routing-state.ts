@@ -14,7 +14,7 @@ import type { CompletionProfile } from '../profiler/completion-profile.js';
 import type { ProviderAdapter } from '../providers/provider.js';
 import { CircuitBreaker } from '../routing/circuit-breaker.js';
 import { judgeAnswer, OutcomeLearner } from '../routing/outcome-learning.js';
-import { type PromptChain, PrefixCacheTracker, promptChain } from '../routing/prefix-cache.js';
+import { PrefixCacheTracker, type PromptChain, promptChain } from '../routing/prefix-cache.js';
 import type { AttemptAnswer, AttemptObserver, PlannedAttempt } from './attempt-runner.js';
 import type { Clock } from './clock.js';
 
@@ -52,7 +52,9 @@ export class RoutingState implements AttemptObserver {
 
   constructor(private readonly options: RoutingStateOptions) {
     this.outcomes = new OutcomeLearner(
-      options.repository.loadLearnedOutcomes().map((row) => ({ ...row, complexity: row.complexity as ComplexityClass })),
+      options.repository
+        .loadLearnedOutcomes()
+        .map((row) => ({ ...row, complexity: row.complexity as ComplexityClass })),
     );
     this.savedVersion = this.outcomes.version;
     this.keepAliveMs = parseKeepAlive(options.config.ollama.keep_alive);
@@ -64,7 +66,10 @@ export class RoutingState implements AttemptObserver {
   /** Starts polling the local engines for loaded models. */
   start(): void {
     void this.pollLoadedModels();
-    this.pollTimer = setInterval(() => void this.pollLoadedModels(), this.options.config.routing.poll_interval_ms);
+    this.pollTimer = setInterval(
+      () => void this.pollLoadedModels(),
+      this.options.config.routing.poll_interval_ms,
+    );
     this.pollTimer.unref();
   }
 
@@ -101,7 +106,10 @@ export class RoutingState implements AttemptObserver {
     let breaker = this.breakers.get(provider);
     if (!breaker) {
       const settings = this.options.config.routing.circuit_breaker;
-      breaker = new CircuitBreaker({ failureThreshold: settings.failure_threshold, cooldownMs: settings.cooldown_ms });
+      breaker = new CircuitBreaker({
+        failureThreshold: settings.failure_threshold,
+        cooldownMs: settings.cooldown_ms,
+      });
       this.breakers.set(provider, breaker);
     }
     return breaker;
@@ -124,13 +132,19 @@ export class RoutingState implements AttemptObserver {
     if (facts && attempt.provider.locality === 'local') this.prefixCache.remember(id, facts.chain);
   }
 
-  finished(attempt: PlannedAttempt, request: ChatRequest, profile: CompletionProfile, answer: AttemptAnswer): void {
+  finished(
+    attempt: PlannedAttempt,
+    request: ChatRequest,
+    profile: CompletionProfile,
+    answer: AttemptAnswer,
+  ): void {
     const id = key(attempt.provider.id, attempt.model);
     this.inFlight.set(id, Math.max(0, (this.inFlight.get(id) ?? 1) - 1));
     const now = this.options.clock.now();
     const breaker = this.breaker(attempt.provider.id);
     if (profile.outcome === 'ok') breaker.onSuccess();
     else if (countsAgainstUpstream(profile)) breaker.onFailure(now);
+    else breaker.onInconclusive();
 
     if (profile.costDollars) {
       this.rollDay();
@@ -149,7 +163,11 @@ export class RoutingState implements AttemptObserver {
     if (profile.outcome === 'ok') this.loadedUntil.set(id, now + this.keepAliveMs);
     else this.prefixCache.forget(id);
     this.recordPredictionError(profile);
-    if (facts && profile.outcome !== 'client_aborted') {
+    // Only an answer says how well a model handles a kind of task. A failure before the first token
+    // (engine down, stalled, model missing) is the breaker's and the latency model's business; counted
+    // here, one outage would mark the model unreliable for the class, and it would no longer be tried.
+    const answered = profile.outcome === 'ok' || profile.timeToFirstTokenMs !== undefined;
+    if (facts && answered && profile.outcome !== 'client_aborted') {
       const verdict = judgeAnswer(
         { ...answer, maxTokensGiven: request.maxTokens !== undefined },
         request.tools,
@@ -187,7 +205,10 @@ export class RoutingState implements AttemptObserver {
         const loaded = new Set((health.loadedModels ?? []).map((model) => model.name));
         for (const name of loaded) {
           const id = key(provider.id, name);
-          this.loadedUntil.set(id, Math.max(this.loadedUntil.get(id) ?? 0, now + this.options.config.routing.poll_interval_ms * 2));
+          this.loadedUntil.set(
+            id,
+            Math.max(this.loadedUntil.get(id) ?? 0, now + this.options.config.routing.poll_interval_ms * 2),
+          );
         }
         // The engine is the authority: a model it no longer lists is not loaded, whatever keep_alive said.
         for (const id of this.loadedUntil.keys()) {
@@ -209,9 +230,13 @@ function key(provider: string, model: string): string {
 /** Upstream failures open the circuit; the client's own mistakes and cancellations do not. */
 function countsAgainstUpstream(profile: CompletionProfile): boolean {
   if (profile.outcome === 'client_aborted') return false;
-  return !['invalid_request', 'context_overflow', 'model_not_found', 'payload_too_large', 'client_aborted'].includes(
-    profile.errorKind ?? '',
-  );
+  return ![
+    'invalid_request',
+    'context_overflow',
+    'model_not_found',
+    'payload_too_large',
+    'client_aborted',
+  ].includes(profile.errorKind ?? '');
 }
 
 /** Ollama keep_alive: seconds as a number, or a Go duration ("5m", "1h30m"); negative = forever. */
@@ -223,7 +248,8 @@ export function parseKeepAlive(value: string | number): number {
   for (const match of value.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) {
     matched = true;
     const amount = Number(match[1]);
-    total += amount * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[match[2] as 'ms' | 's' | 'm' | 'h'];
+    total +=
+      amount * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[match[2] as 'ms' | 's' | 'm' | 'h'];
   }
   return matched ? total : Number(value) * 1000 || 300_000;
 }

@@ -6,10 +6,30 @@
 import { GatewayError, invalidRequest } from '../errors.js';
 
 export async function readJsonBody(request: Request, limitBytes: number): Promise<unknown> {
-  const declared = Number(request.headers.get('content-length'));
+  const declaredHeader = request.headers.get('content-length');
+  const declared = Number(declaredHeader);
   if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
-  if (!request.body) throw invalidRequest('The request has no body. Send a JSON chat completion request.');
+  // A declared length within the limit bounds what the HTTP parser lets through, so the body can be read
+  // whole: on @hono/node-server that reads the socket directly, without building a web Request and
+  // ReadableStream for every request (most of the cost of reading a body the other way).
+  const text =
+    declaredHeader !== null && /^\d+$/.test(declaredHeader)
+      ? await request.text()
+      : await readLimited(request, limitBytes);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw invalidRequest(
+      `The request body is not valid JSON (${error instanceof Error ? error.message : 'parse error'}). Send a JSON object with \`model\` and \`messages\`.`,
+      null,
+      'invalid_json',
+    );
+  }
+}
 
+/** Reads a body of unknown length (chunked), failing as soon as it passes the limit. */
+async function readLimited(request: Request, limitBytes: number): Promise<string> {
+  if (!request.body) throw invalidRequest('The request has no body. Send a JSON chat completion request.');
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = request.body.getReader();
@@ -23,16 +43,7 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
     }
     chunks.push(value);
   }
-  const text = Buffer.concat(chunks, total).toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw invalidRequest(
-      `The request body is not valid JSON (${error instanceof Error ? error.message : 'parse error'}). Send a JSON object with \`model\` and \`messages\`.`,
-      null,
-      'invalid_json',
-    );
-  }
+  return Buffer.concat(chunks, total).toString('utf8');
 }
 
 function tooLarge(limitBytes: number): GatewayError {

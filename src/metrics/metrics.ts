@@ -174,8 +174,10 @@ export function observeCompletion(metrics: Metrics, profile: CompletionProfile):
   if (profile.completionTokens) metrics.completionTokens.inc(labels, profile.completionTokens);
   if (profile.costDollars) metrics.cloudCost.inc(labels, profile.costDollars);
   const model = { model: profile.model };
-  if (profile.prefillTokensPerSecond !== undefined) metrics.prefillRate.observe(model, profile.prefillTokensPerSecond);
-  if (profile.decodeTokensPerSecond !== undefined) metrics.decodeRate.observe(model, profile.decodeTokensPerSecond);
+  if (profile.prefillTokensPerSecond !== undefined)
+    metrics.prefillRate.observe(model, profile.prefillTokensPerSecond);
+  if (profile.decodeTokensPerSecond !== undefined)
+    metrics.decodeRate.observe(model, profile.decodeTokensPerSecond);
   if (profile.loadDurationNs !== undefined) metrics.loadDuration.observe(model, profile.loadDurationNs / 1e9);
   if (profile.coldStart) metrics.coldStarts.inc(model);
 }
@@ -184,7 +186,8 @@ export function observeSystemSample(metrics: Metrics, sample: SystemSample): voi
   metrics.cpuLoad.set(sample.cpuLoadPercent / 100);
   metrics.memoryUsed.set(sample.memoryUsedBytes);
   metrics.memoryTotal.set(sample.memoryTotalBytes);
-  if (sample.gpuUtilizationPercent !== undefined) metrics.gpuUtilization.set(sample.gpuUtilizationPercent / 100);
+  if (sample.gpuUtilizationPercent !== undefined)
+    metrics.gpuUtilization.set(sample.gpuUtilizationPercent / 100);
   if (sample.vramUsedBytes !== undefined) metrics.vramUsed.set(sample.vramUsedBytes);
   if (sample.vramTotalBytes !== undefined) metrics.vramTotal.set(sample.vramTotalBytes);
 }

@@ -14,7 +14,10 @@ const imagePartSchema = z.object({
 });
 const otherPartSchema = z.object({ type: z.string() }).loose();
 const contentPartSchema = z.union([textPartSchema, imagePartSchema, otherPartSchema]);
-const contentSchema = z.union([z.string(), z.array(contentPartSchema)]).nullable().optional();
+const contentSchema = z
+  .union([z.string(), z.array(contentPartSchema)])
+  .nullable()
+  .optional();
 
 const toolCallSchema = z.object({
   id: z.string(),
@@ -79,7 +82,10 @@ export const chatCompletionRequestSchema = z
     temperature: z.number().min(0).max(2).nullable().optional(),
     top_p: z.number().min(0).max(1).nullable().optional(),
     seed: z.number().int().nullable().optional(),
-    stop: z.union([z.string(), z.array(z.string()).max(16)]).nullable().optional(),
+    stop: z
+      .union([z.string(), z.array(z.string()).max(16)])
+      .nullable()
+      .optional(),
     frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
     presence_penalty: z.number().min(-2).max(2).nullable().optional(),
     n: z.number().int().positive().nullable().optional(),
@@ -260,12 +266,13 @@ function contentParts(content: WireContent, param: string): ContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   return content.map((part, partIndex) => {
     const partParam = `${param}.${partIndex}`;
-    if (part.type === 'text' && 'text' in part && typeof part.text === 'string') {
-      return { type: 'text', text: part.text };
+    // Malformed text and image parts fall through the schema to the loose part, so they are checked here.
+    if (part.type === 'text') {
+      if ('text' in part && typeof part.text === 'string') return { type: 'text', text: part.text };
+      throw invalidRequest(`${partParam}.text must be a string.`, `${partParam}.text`);
     }
-    if (part.type === 'image_url' && 'image_url' in part) {
-      const imageUrl = part.image_url as string | { url: string };
-      const url = typeof imageUrl === 'string' ? imageUrl : imageUrl.url;
+    if (part.type === 'image_url') {
+      const url = imageUrlOf('image_url' in part ? part.image_url : undefined);
       return { type: 'image', source: parseImageUrl(url, `${partParam}.image_url.url`) };
     }
     throw invalidRequest(
@@ -277,12 +284,25 @@ function contentParts(content: WireContent, param: string): ContentPart[] {
 
 const dataUrlPattern = /^data:([a-z]+\/[a-z0-9.+-]+);base64,(.*)$/is;
 
-function parseImageUrl(url: string, param: string): ImageSource {
-  const match = dataUrlPattern.exec(url);
+function imageUrlOf(imageUrl: unknown): string | undefined {
+  if (typeof imageUrl === 'string') return imageUrl;
+  if (
+    imageUrl !== null &&
+    typeof imageUrl === 'object' &&
+    'url' in imageUrl &&
+    typeof imageUrl.url === 'string'
+  ) {
+    return imageUrl.url;
+  }
+  return undefined;
+}
+
+function parseImageUrl(url: string | undefined, param: string): ImageSource {
+  const match = url === undefined ? null : dataUrlPattern.exec(url);
   if (match?.[1] && match[2] !== undefined) {
     return { kind: 'base64', mediaType: match[1].toLowerCase(), data: match[2] };
   }
-  if (/^https?:\/\//i.test(url)) return { kind: 'url', url };
+  if (url !== undefined && /^https?:\/\//i.test(url)) return { kind: 'url', url };
   throw invalidRequest(
     `${param}: an image must be a base64 data URL (data:image/png;base64,…) or an http(s) URL.`,
     param,

@@ -83,14 +83,24 @@ export class ChunkEncoder {
           this.chunk(
             {
               tool_calls: [
-                { index: event.index, id: event.id, type: 'function', function: { name: event.name, arguments: '' } },
+                {
+                  index: event.index,
+                  id: event.id,
+                  type: 'function',
+                  function: { name: event.name, arguments: '' },
+                },
               ],
             },
             null,
           ),
         ];
       case 'tool-call-delta':
-        return [this.chunk({ tool_calls: [{ index: event.index, function: { arguments: event.argumentsDelta } }] }, null)];
+        return [
+          this.chunk(
+            { tool_calls: [{ index: event.index, function: { arguments: event.argumentsDelta } }] },
+            null,
+          ),
+        ];
       case 'finish': {
         const chunks = [this.chunk({}, event.finishReason)];
         if (this.includeUsage) {

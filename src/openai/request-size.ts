@@ -41,7 +41,8 @@ export function measureRequest(request: ChatRequest): RequestSize {
   }
   let toolCharacters = 0;
   for (const tool of request.tools) {
-    toolCharacters += tool.name.length + (tool.description?.length ?? 0) + JSON.stringify(tool.parameters).length;
+    toolCharacters +=
+      tool.name.length + (tool.description?.length ?? 0) + JSON.stringify(tool.parameters).length;
   }
   const estimatedTokens = Math.ceil(
     (characters + toolCharacters) / charactersPerToken +

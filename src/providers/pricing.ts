@@ -15,6 +15,7 @@ export function costFromConfiguredPrice(
   const price = models.find((candidate) => candidate.name === model)?.price;
   if (!price) return undefined;
   return (
-    (usage.promptTokens * price.input_per_million + usage.completionTokens * price.output_per_million) / 1_000_000
+    (usage.promptTokens * price.input_per_million + usage.completionTokens * price.output_per_million) /
+    1_000_000
   );
 }

@@ -21,7 +21,12 @@ export interface ProviderRegistryOptions {
 export function createProviders(options: ProviderRegistryOptions): ProviderAdapter[] {
   const { config, env } = options;
   return [
-    createOllamaProvider({ config: config.ollama, fetch: options.fetch, now: options.now, random: options.random }),
+    createOllamaProvider({
+      config: config.ollama,
+      fetch: options.fetch,
+      now: options.now,
+      random: options.random,
+    }),
     createAnthropicProvider({ config: config.anthropic, env, fetch: options.fetch }),
     createGeminiProvider({ config: config.gemini, env, fetch: options.fetch }),
   ];

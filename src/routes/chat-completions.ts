@@ -7,10 +7,10 @@
 import { Hono } from 'hono';
 import { type AppDeps, type AppEnv, runnerDeps } from '../app-env.js';
 import { asGatewayError, toErrorBody } from '../errors.js';
-import { startAttempts, type StartedAttempt } from '../gateway/attempt-runner.js';
-import { planAttempts, type Plan } from '../gateway/plan.js';
-import { randomToken } from '../http/request-id.js';
+import { type StartedAttempt, startAttempts } from '../gateway/attempt-runner.js';
+import { type Plan, planAttempts } from '../gateway/plan.js';
 import { readJsonBody } from '../http/read-json-body.js';
+import { randomToken } from '../http/request-id.js';
 import { encodeSseData } from '../http/sse.js';
 import { type ChatRequest, parseChatRequest } from '../openai/chat-request.js';
 import { ChunkEncoder, CompletionCollector, type ResponseIdentity } from '../openai/chat-response.js';
@@ -36,7 +36,10 @@ export function createChatRoutes(deps: AppDeps) {
       router: deps.router,
     });
     if (plan.routed && plan.attempts[0]) {
-      deps.metrics.routeDecisions.inc({ route: plan.attempts[0].provider.locality, reason: plan.reason ?? 'unknown' });
+      deps.metrics.routeDecisions.inc({
+        route: plan.attempts[0].provider.locality,
+        reason: plan.reason ?? 'unknown',
+      });
     }
     const size = measureRequest(request);
     const decision = {
@@ -45,7 +48,12 @@ export function createChatRoutes(deps: AppDeps) {
     };
     let started: StartedAttempt;
     try {
-      started = await startAttempts(runnerDeps(deps), plan.attempts, request, { requestId, signal, size, decision });
+      started = await startAttempts(runnerDeps(deps), plan.attempts, request, {
+        requestId,
+        signal,
+        size,
+        decision,
+      });
     } catch (error) {
       countRequest(deps, plan.attempts.at(-1), asGatewayError(error).status);
       throw error;
@@ -53,7 +61,8 @@ export function createChatRoutes(deps: AppDeps) {
 
     const served = started.attempt;
     const previous = started.escalatedFrom[0];
-    if (previous) deps.metrics.escalations.inc({ from_provider: previous.provider.id, to_provider: served.provider.id });
+    if (previous)
+      deps.metrics.escalations.inc({ from_provider: previous.provider.id, to_provider: served.provider.id });
     const identity: ResponseIdentity = {
       id: `chatcmpl-${randomToken(deps.random, 24)}`,
       created: Math.floor(deps.clock.now() / 1000),
@@ -96,7 +105,11 @@ export function createChatRoutes(deps: AppDeps) {
   return routes;
 }
 
-function countRequest(deps: AppDeps, attempt: { provider: { id: string }; model: string } | undefined, status: number) {
+function countRequest(
+  deps: AppDeps,
+  attempt: { provider: { id: string }; model: string } | undefined,
+  status: number,
+) {
   deps.metrics.requests.inc({
     provider: attempt?.provider.id ?? 'none',
     model: attempt?.model ?? 'none',
@@ -150,10 +163,12 @@ function streamBody(
             finish(200);
             return;
           }
-          for (const chunk of encoder.encode(next.value)) controller.enqueue(encodeSseData(JSON.stringify(chunk)));
+          for (const chunk of encoder.encode(next.value))
+            controller.enqueue(encodeSseData(JSON.stringify(chunk)));
         } catch (thrown) {
           const error = asGatewayError(thrown);
-          if (error.kind !== 'client_aborted') controller.enqueue(encodeSseData(JSON.stringify(toErrorBody(error))));
+          if (error.kind !== 'client_aborted')
+            controller.enqueue(encodeSseData(JSON.stringify(toErrorBody(error))));
           controller.close();
           finish(error.status);
         }

@@ -20,7 +20,9 @@ export function createRouteExplainRoutes(deps: AppDeps) {
     if (resolved.kind !== 'auto') {
       return c.json({
         routed: false,
-        attempts: [{ provider: resolved.provider.id, model: resolved.model, locality: resolved.provider.locality }],
+        attempts: [
+          { provider: resolved.provider.id, model: resolved.model, locality: resolved.provider.locality },
+        ],
         reason: 'explicit',
         sentence: `The request names \`${resolved.provider.id}/${resolved.model}\`; use \`auto\` to let switchyard decide.`,
       });
@@ -28,7 +30,13 @@ export function createRouteExplainRoutes(deps: AppDeps) {
     if (!deps.explain) {
       throw new GatewayError('invalid_request', 'Routing is not enabled in this instance.', { status: 404 });
     }
-    const explanation = await deps.explain({ request, headers: c.req.raw.headers, resolved, catalog: deps.catalog, signal });
+    const explanation = await deps.explain({
+      request,
+      headers: c.req.raw.headers,
+      resolved,
+      catalog: deps.catalog,
+      signal,
+    });
     return c.json({ routed: true, ...explanation.decision, features: explanation.features });
   });
 

@@ -42,6 +42,14 @@ export class CircuitBreaker {
     this.probeInFlight = false;
   }
 
+  /**
+   * Call when an attempt ended without saying anything about the upstream (the client cancelled, or the
+   * request itself was at fault): a half-open probe slot is freed, so that the next request can probe.
+   */
+  onInconclusive(): void {
+    this.probeInFlight = false;
+  }
+
   onFailure(now: number): void {
     this.probeInFlight = false;
     this.consecutiveFailures += 1;

@@ -25,8 +25,10 @@ export interface ComplexityClassifier {
 }
 
 const fencePattern = /```[^\n]*\n([\s\S]*?)```/g;
-const filePattern = /(?:^|[\s"'`(])((?:[\w.-]+\/)*[\w-]+\.(?:ts|tsx|js|jsx|py|rs|go|java|kt|c|cc|cpp|h|hpp|cs|rb|php|swift|scala|sql|yaml|yml|json|toml|md|sh))\b/g;
-const tracePattern = /^\s*(?:at [\w$.<>]+ \(|File "[^"]+", line \d+|Traceback \(most recent call last\)|\w*Error:|error(?:\[E\d+\])?:|panic:|Exception in thread)/gm;
+const filePattern =
+  /(?:^|[\s"'`(])((?:[\w.-]+\/)*[\w-]+\.(?:ts|tsx|js|jsx|py|rs|go|java|kt|c|cc|cpp|h|hpp|cs|rb|php|swift|scala|sql|yaml|yml|json|toml|md|sh))\b/g;
+const tracePattern =
+  /^\s*(?:at [\w$.<>]+ \(|File "[^"]+", line \d+|Traceback \(most recent call last\)|\w*Error:|error(?:\[E\d+\])?:|panic:|Exception in thread)/gm;
 const reasoningPattern =
   /\b(?:architect(?:ure)?|design|refactor|migrate|trade-?offs?|step[- ]by[- ]step|plan|prove|optimi[sz]e|concurren(?:t|cy)|race condition|deadlock|security|threat model|scal(?:e|ability)|why does|root cause|across (?:the )?(?:codebase|files|modules))\b/gi;
 

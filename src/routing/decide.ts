@@ -8,7 +8,12 @@
  */
 import type { ComplexityClass, RoutingConfig } from '../config/schema.js';
 import type { RequestFeatures } from './features.js';
-import { type FittedLatencyModel, type LatencyPrediction, normalQuantile, predictLatency } from './latency-model.js';
+import {
+  type FittedLatencyModel,
+  type LatencyPrediction,
+  normalQuantile,
+  predictLatency,
+} from './latency-model.js';
 import { type ReasonCode, reasonSentence } from './reasons.js';
 
 export interface LocalCandidate {
@@ -149,13 +154,17 @@ export function decide(input: DecisionInput): Decision {
         ? 'private'
         : policy.local_only
           ? 'local_only'
-          : policy.daily_budget_dollars !== undefined && input.spentTodayDollars >= policy.daily_budget_dollars
+          : policy.daily_budget_dollars !== undefined &&
+              input.spentTodayDollars >= policy.daily_budget_dollars
             ? 'budget_exhausted'
             : cloud.length === 0
               ? 'no_cloud_available'
               : undefined;
   if (keepLocal !== undefined) {
-    const ordered = [...fitting.filter((entry) => meetsDeadlines(entry, deadlines)), ...fitting.filter((entry) => !meetsDeadlines(entry, deadlines))];
+    const ordered = [
+      ...fitting.filter((entry) => meetsDeadlines(entry, deadlines)),
+      ...fitting.filter((entry) => !meetsDeadlines(entry, deadlines)),
+    ];
     const chosen = ordered.length > 0 ? ordered : scored;
     return finish(keepLocal, localAttempts(chosen, [], deadlines), {
       best: chosen[0],
@@ -166,10 +175,15 @@ export function decide(input: DecisionInput): Decision {
   if (overrides.route === 'cloud') return finish('forced_cloud', cloudAttempts(cloud, features, []));
 
   if (fitting.length === 0) {
-    return finish(scored.length === 0 ? 'no_local_model' : 'prompt_too_large', cloudAttempts(cloud, features, scored));
+    return finish(
+      scored.length === 0 ? 'no_local_model' : 'prompt_too_large',
+      cloudAttempts(cloud, features, scored),
+    );
   }
   if (features.estimatedPromptTokens > policy.max_local_prompt_tokens) {
-    return finish('prompt_too_large', cloudAttempts(cloud, features, fitting), { limit: policy.max_local_prompt_tokens });
+    return finish('prompt_too_large', cloudAttempts(cloud, features, fitting), {
+      limit: policy.max_local_prompt_tokens,
+    });
   }
   if (!policy.local_complexity.includes(features.complexity)) {
     return finish('complexity_not_allowed', cloudAttempts(cloud, features, fitting));
@@ -186,7 +200,9 @@ export function decide(input: DecisionInput): Decision {
   // promising one when even its optimistic bound meets the deadlines.
   const promising = reliable.filter((entry) => optimisticallyMeets(entry, deadlines));
   if (promising.length > 0 && input.random() < policy.explore_rate) {
-    return finish('exploring', localAttempts(promising.slice(0, 1), cloud, deadlines, features), { best: promising[0] });
+    return finish('exploring', localAttempts(promising.slice(0, 1), cloud, deadlines, features), {
+      best: promising[0],
+    });
   }
   return finish('local_too_slow', cloudAttempts(cloud, features, reliable), { best: fastestOf(reliable) });
 }
@@ -238,7 +254,11 @@ function fastestOf(entries: readonly ScoredLocal[]): ScoredLocal | undefined {
   return best;
 }
 
-function localAttempt(entry: ScoredLocal, deadlines: Decision['deadlines'], followed: boolean): DecisionAttempt {
+function localAttempt(
+  entry: ScoredLocal,
+  deadlines: Decision['deadlines'],
+  followed: boolean,
+): DecisionAttempt {
   const attempt: DecisionAttempt = {
     provider: entry.candidate.provider,
     model: entry.candidate.model,
@@ -276,7 +296,8 @@ function cloudAttempts(
 ): DecisionAttempt[] {
   const attempts = cloud.map((candidate) => cloudAttempt(candidate, features));
   const lastResort = fastestOf(local);
-  if (lastResort) attempts.push(localAttempt(lastResort, { ttftMs: Number.POSITIVE_INFINITY, totalMs: 0 }, false));
+  if (lastResort)
+    attempts.push(localAttempt(lastResort, { ttftMs: Number.POSITIVE_INFINITY, totalMs: 0 }, false));
   return attempts;
 }
 

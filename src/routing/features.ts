@@ -55,7 +55,8 @@ export function extractFeatures(input: FeatureInput): RequestFeatures {
   const learned = input.learnedOutputTokens ?? defaultExpectedOutputTokens;
   const features: RequestFeatures = {
     estimatedPromptTokens: size.estimatedTokens,
-    expectedOutputTokens: request.maxTokens !== undefined ? Math.min(request.maxTokens, learned * 2) : learned,
+    expectedOutputTokens:
+      request.maxTokens !== undefined ? Math.min(request.maxTokens, learned * 2) : learned,
     outputTokensGiven: request.maxTokens !== undefined,
     toolCount: size.toolCount,
     imageCount: size.imageCount,

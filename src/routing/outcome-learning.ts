@@ -91,9 +91,22 @@ export class OutcomeLearner {
     for (const row of initial) this.counts.set(key(row.provider, row.model, row.complexity), { ...row });
   }
 
-  record(provider: string, model: string, complexity: ComplexityClass, verdict: AnswerVerdict, now: number): void {
+  record(
+    provider: string,
+    model: string,
+    complexity: ComplexityClass,
+    verdict: AnswerVerdict,
+    now: number,
+  ): void {
     const id = key(provider, model, complexity);
-    const row = this.counts.get(id) ?? { provider, model, complexity, successes: 0, failures: 0, updatedAt: now };
+    const row = this.counts.get(id) ?? {
+      provider,
+      model,
+      complexity,
+      successes: 0,
+      failures: 0,
+      updatedAt: now,
+    };
     row.successes *= decay;
     row.failures *= decay;
     if (verdict === 'good') row.successes += 1;

@@ -23,7 +23,10 @@ function fnv1a(text: string, seed: number): number {
   return hash;
 }
 
-export function promptChain(messages: ReadonlyArray<{ role: string; text: string }>, charactersPerToken = 3.6): PromptChain {
+export function promptChain(
+  messages: ReadonlyArray<{ role: string; text: string }>,
+  charactersPerToken = 3.6,
+): PromptChain {
   const hashes: number[] = [];
   const tokensThrough: number[] = [];
   let hash = 0x811c9dc5;

@@ -84,7 +84,13 @@ describe('malformed requests', () => {
   });
 
   it('a message with content of the wrong type → 400 naming the field', async () => {
-    const error = await createError({ model, messages: [{ role: 'user', content: 'ok' }, { role: 'user', content: 5 }] });
+    const error = await createError({
+      model,
+      messages: [
+        { role: 'user', content: 'ok' },
+        { role: 'user', content: 5 },
+      ],
+    });
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error).toMatchObject({ status: 400, param: 'messages.1.content' });
   });
@@ -102,7 +108,12 @@ describe('malformed requests', () => {
   it('an image in a system message → 400 naming the content', async () => {
     const error = await createError({
       model,
-      messages: [{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } }] }],
+      messages: [
+        {
+          role: 'system',
+          content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } }],
+        },
+      ],
     });
     expect(error).toMatchObject({ status: 400, param: 'messages.0.content' });
   });
@@ -110,7 +121,9 @@ describe('malformed requests', () => {
   it('an image that is neither a data URL nor http(s) → 400 naming the url', async () => {
     const error = await createError({
       model,
-      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'file:///etc/passwd' } }] }],
+      messages: [
+        { role: 'user', content: [{ type: 'image_url', image_url: { url: 'file:///etc/passwd' } }] },
+      ],
     });
     expect(error).toMatchObject({ status: 400, param: 'messages.0.content.0.image_url.url' });
   });
@@ -159,7 +172,10 @@ describe('unknown models', () => {
 
 describe('body size limit', () => {
   it('a body over server.body_limit_bytes → 413 with the limit in the message', async () => {
-    const error = await createError({ model, messages: [{ role: 'user', content: 'x'.repeat(bodyLimit * 2) }] });
+    const error = await createError({
+      model,
+      messages: [{ role: 'user', content: 'x'.repeat(bodyLimit * 2) }],
+    });
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect(error).toMatchObject({ status: 413, code: 'request_too_large', type: 'invalid_request_error' });
     expect((error as Error).message).toMatch(/body_limit_bytes/);
@@ -170,7 +186,8 @@ describe('body size limit', () => {
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
         const bytes = new TextEncoder().encode(text);
-        for (let offset = 0; offset < bytes.length; offset += 1024) controller.enqueue(bytes.slice(offset, offset + 1024));
+        for (let offset = 0; offset < bytes.length; offset += 1024)
+          controller.enqueue(bytes.slice(offset, offset + 1024));
         controller.close();
       },
     });
@@ -195,7 +212,10 @@ describe('body size limit', () => {
 
 describe('unknown endpoints', () => {
   it('an unknown path → 404 JSON that says which endpoints exist', async () => {
-    const error = await expectErrorBody(await fetch(`${harness.baseURL}/completions`, { method: 'POST' }), 404);
+    const error = await expectErrorBody(
+      await fetch(`${harness.baseURL}/completions`, { method: 'POST' }),
+      404,
+    );
     expect(error).toMatchObject({ code: 'unknown_url', type: 'invalid_request_error' });
     expect(error.message).toMatch(/POST \/v1\/chat\/completions/);
   });

@@ -62,7 +62,11 @@ export function recordOllamaFinals(): { fetch: typeof fetch; finals: OllamaFinal
 }
 
 /** POSTs a JSON body to switchyard's chat endpoint without the SDK, for raw wire checks. */
-export function postChat(harness: Harness, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export function postChat(
+  harness: Harness,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${harness.baseURL}/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -82,7 +86,11 @@ export function sseData(text: string): string[] {
 }
 
 /** The value of one Prometheus sample, matching the name exactly and the given labels in any order. */
-export function metricValue(samples: Map<string, number>, name: string, labels: Record<string, string> = {}): number {
+export function metricValue(
+  samples: Map<string, number>,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
   let total = 0;
   let found = false;
   for (const [key, value] of samples) {

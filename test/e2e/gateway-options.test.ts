@@ -230,7 +230,10 @@ describe('num_ctx sizing', () => {
 
     // About 11,100 estimated tokens plus the default 2048-token output budget: three steps of 4096 is too small.
     const long = `${'lorem ipsum dolor sit amet '.repeat(1500)} [sim:tokens=2]`;
-    await harness.openai.chat.completions.create({ model: sized, messages: [{ role: 'user', content: long }] });
+    await harness.openai.chat.completions.create({
+      model: sized,
+      messages: [{ role: 'user', content: long }],
+    });
     const grown = upstreamNumCtx();
     expect(grown).toBe(16_384);
 

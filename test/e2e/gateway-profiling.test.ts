@@ -40,7 +40,13 @@ describe('successful attempts', () => {
     const startedAt = Date.now();
     const { data: completion } = await harness.openai.chat.completions
       .create(
-        { model, messages: [{ role: 'system', content: system }, { role: 'user', content: user }] },
+        {
+          model,
+          messages: [
+            { role: 'system', content: system },
+            { role: 'user', content: user },
+          ],
+        },
         { headers: { 'x-request-id': 'e2e-profile-cold' } },
       )
       .withResponse();
@@ -79,7 +85,10 @@ describe('successful attempts', () => {
     expect(row.errorKind).toBeUndefined();
     expect(row.errorMessage).toBeUndefined();
     expect(row.loadDurationNs!).toBeGreaterThan(coldStartThresholdNs);
-    expect(row.prefillTokensPerSecond!).toBeCloseTo(row.promptEvalCount! / (row.promptEvalDurationNs! / 1e9), 6);
+    expect(row.prefillTokensPerSecond!).toBeCloseTo(
+      row.promptEvalCount! / (row.promptEvalDurationNs! / 1e9),
+      6,
+    );
     expect(row.decodeTokensPerSecond!).toBeCloseTo(3 / (row.evalDurationNs! / 1e9), 6);
     expect(row.estimatedPromptTokens).toBeGreaterThan(0);
     expect(row.startedAt).toBeGreaterThanOrEqual(startedAt - 5);
@@ -120,7 +129,11 @@ describe('successful attempts', () => {
 
   it('finish reason length and a larger num_ctx are recorded as sent', async () => {
     await harness.openai.chat.completions.create(
-      { model, max_tokens: 2, messages: [{ role: 'user', content: `${'context '.repeat(4000)} [sim:tokens=9]` }] },
+      {
+        model,
+        max_tokens: 2,
+        messages: [{ role: 'user', content: `${'context '.repeat(4000)} [sim:tokens=9]` }],
+      },
       { headers: { 'x-request-id': 'e2e-profile-length' } },
     );
     const [row] = await waitForRows(harness, 'e2e-profile-length');
@@ -173,7 +186,11 @@ describe('failed attempts', () => {
     })().catch(() => undefined);
     const rows = await waitForRows(harness, 'e2e-profile-cut');
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ outcome: 'upstream_error', errorKind: 'stream_interrupted', streamed: true });
+    expect(rows[0]).toMatchObject({
+      outcome: 'upstream_error',
+      errorKind: 'stream_interrupted',
+      streamed: true,
+    });
     expect(rows[0]!.timeToFirstTokenMs!).toBeGreaterThan(0);
     expect(rows[0]!.errorMessage).toMatch(/cut off/);
   });

@@ -84,7 +84,11 @@ describe('streamed tool call', () => {
     expect(Number.isInteger(parsed.days)).toBe(true);
 
     expect(argumentsDone).toHaveLength(1);
-    expect(argumentsDone[0]).toMatchObject({ name: 'get_weather', index: 0, arguments: call.function.arguments });
+    expect(argumentsDone[0]).toMatchObject({
+      name: 'get_weather',
+      index: 0,
+      arguments: call.function.arguments,
+    });
 
     // The wire deltas: the call's identity first, then argument fragments for the same index.
     const toolDeltas = chunks.flatMap((chunk) => chunk.choices[0]?.delta.tool_calls ?? []);
@@ -119,7 +123,9 @@ describe('streamed tool call', () => {
     for (let round = 0; round < 2; round++) {
       const stream = harness.openai.chat.completions.stream({
         model,
-        messages: [{ role: 'user', content: `Round ${round}: what time is it in Tokyo? [sim:tool=get_time]` }],
+        messages: [
+          { role: 'user', content: `Round ${round}: what time is it in Tokyo? [sim:tool=get_time]` },
+        ],
         tools: [weatherTool, timeTool],
       });
       const completion = await stream.finalChatCompletion();
@@ -189,7 +195,11 @@ describe('tool result round trip', () => {
               type: 'function',
               function: { name: 'get_weather', arguments: '{"city":"Paris","days":2}' },
             },
-            { id: 'call_def456', type: 'function', function: { name: 'get_time', arguments: '{"zone":"CET"}' } },
+            {
+              id: 'call_def456',
+              type: 'function',
+              function: { name: 'get_time', arguments: '{"zone":"CET"}' },
+            },
           ],
         },
         { role: 'tool', tool_call_id: 'call_abc123', content: '{"forecast":"sunny"}' },
@@ -257,7 +267,9 @@ describe('tool result round trip', () => {
           {
             role: 'assistant',
             content: '',
-            tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{oops' } }],
+            tool_calls: [
+              { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{oops' } },
+            ],
           },
           { role: 'tool', tool_call_id: 'call_1', content: 'x' },
         ],

@@ -54,7 +54,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       })
     : undefined;
   const gemini = options.cloud
-    ? await (await import('../../bench/upstreams/gemini/index.js')).startGeminiSimulator({ port: 0, speedFactor, seed: 7 })
+    ? await (await import('../../bench/upstreams/gemini/index.js')).startGeminiSimulator({
+        port: 0,
+        speedFactor,
+        seed: 7,
+      })
     : undefined;
   const directory = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const env: Record<string, string | undefined> = {
@@ -72,7 +76,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     env,
   );
-  const switchyard = createSwitchyard({ config, env, log: silentLogger, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const switchyard = createSwitchyard({
+    config,
+    env,
+    log: silentLogger,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
   await switchyard.start();
   const server = serve({ fetch: switchyard.app.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));

@@ -215,6 +215,19 @@ describe('simulated Ollama', () => {
     );
   });
 
+  it('drops the oldest messages of a prompt longer than num_ctx', async () => {
+    const history = Array.from({ length: 12 }, (_, index) =>
+      user(`Message ${index}: ${'lorem ipsum '.repeat(30)}`),
+    );
+    const options = { num_ctx: 512 };
+    const final = finalOf(await chat(sim.url, { model: completionOnly.name, messages: history, options }));
+    expect(final.prompt_eval_count).toBeLessThanOrEqual(512);
+    expect(final.prompt_eval_count).toBe(
+      fitPromptTokens(completionOnly, history, undefined, 512).tokens.length,
+    );
+    expect(fitPromptTokens(completionOnly, history, undefined, 512).fullPromptTokens).toBeGreaterThan(1000);
+  });
+
   it('loads and unloads on keep_alive, including empty-message load requests', async () => {
     const load = parsed(await chat(sim.url, { model: thinker.name, messages: [] }))[0];
     expect(load).toMatchObject({

@@ -5,6 +5,7 @@
  * (so an error before any token can still change the status), plain-text 404s.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SleepAbortedError } from './clock.js';
 
 export function readBody(request: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -12,6 +13,10 @@ export function readBody(request: IncomingMessage): Promise<string> {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     request.on('error', reject);
+    // A client that leaves mid-body never sends 'end'; its handler must not wait forever.
+    request.on('close', () => {
+      if (!request.complete) reject(new SleepAbortedError());
+    });
   });
 }
 

@@ -219,6 +219,9 @@ export class ModelRuntime {
       this.timer = undefined;
       this.state = 'loaded';
       this.contextSize = numCtx;
+      // Everyone waiting for this num_ctx stops waiting on the load now, even if slots make them queue on.
+      const now = monotonicNs();
+      for (const waiter of this.queue) if (waiter.numCtx === numCtx) waiter.readyAtNs ??= now;
       this.slots = Array.from({ length: Math.max(1, this.spec.parallel) }, (_, id) => ({
         id,
         busy: false,

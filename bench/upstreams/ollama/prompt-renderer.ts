@@ -76,10 +76,25 @@ export function fitPromptTokens(
   if (full.length <= numCtx) return { tokens: full, fullPromptTokens: full.length };
   const system = messages[0]?.role === 'system' ? [messages[0]] : [];
   const history = messages.slice(system.length);
-  for (let dropped = 1; dropped < history.length; dropped++) {
+  const fitting = (dropped: number): string[] | undefined => {
     const tokens = promptTokens(model, [...system, ...history.slice(dropped)], tools);
-    if (tokens.length <= numCtx) return { tokens, fullPromptTokens: full.length };
+    return tokens.length <= numCtx ? tokens : undefined;
+  };
+  // Fewest dropped messages that fit; the length only shrinks as more are dropped, so bisect.
+  let low = 1;
+  let high = history.length - 1;
+  let best: string[] | undefined;
+  while (low <= high) {
+    const middle = Math.floor((low + high) / 2);
+    const tokens = fitting(middle);
+    if (tokens) {
+      best = tokens;
+      high = middle - 1;
+    } else {
+      low = middle + 1;
+    }
   }
+  if (best) return { tokens: best, fullPromptTokens: full.length };
   const lastOnly = promptTokens(model, [...system, ...history.slice(-1)], tools);
   return { tokens: lastOnly.slice(-numCtx), fullPromptTokens: full.length };
 }

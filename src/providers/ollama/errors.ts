@@ -25,7 +25,10 @@ export function ollamaModelNotFound(model: string): GatewayError {
 }
 
 /** Classifies an error thrown while talking to Ollama. Abort errors pass through untouched. */
-export function fromOllamaError(error: unknown, context: { host: string; model: string; started: boolean }): unknown {
+export function fromOllamaError(
+  error: unknown,
+  context: { host: string; model: string; started: boolean },
+): unknown {
   if (error instanceof GatewayError || isAbortError(error)) return error;
   const status = statusOf(error);
   const message = error instanceof Error ? error.message : String(error);

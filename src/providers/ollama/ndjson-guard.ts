@@ -42,10 +42,21 @@ function createLineGuard(): TransformStream<Uint8Array, Uint8Array> {
   };
   return new TransformStream({
     transform(chunk, controller) {
+      // Where the current line began in this chunk (0: in an earlier one).
+      let lineStart = 0;
       for (let index = 0; index < chunk.length; index++) {
         const byte = chunk[index]!;
-        if (byte === newline) checkLine();
-        else if (byte > 0x20) {
+        if (byte === newline) {
+          try {
+            checkLine();
+          } catch (error) {
+            // The good lines before the bad one still go out: the reader is waiting (no backpressure
+            // otherwise), so they reach it before the error does, and the answer fails where it broke.
+            if (lineStart > 0) controller.enqueue(chunk.subarray(0, lineStart));
+            throw error;
+          }
+          lineStart = index + 1;
+        } else if (byte > 0x20) {
           if (first === -1) first = byte;
           last = byte;
         }

@@ -60,7 +60,10 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
       fetch: guardNdjsonResponses(
         abortBodiesOn(
           (input, init) =>
-            options.fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+            options.fetch(input, {
+              ...init,
+              signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal,
+            }),
           signal,
         ),
       ),
@@ -266,7 +269,10 @@ async function downloadImages(
         response = await fetchImpl(part.source.url, { signal });
       } catch (error) {
         if (signal.aborted) throw error;
-        throw invalidRequest(`${param}: the image could not be downloaded — send it as a base64 data URL instead.`, param);
+        throw invalidRequest(
+          `${param}: the image could not be downloaded — send it as a base64 data URL instead.`,
+          param,
+        );
       }
       const bytes = new Uint8Array(await response.arrayBuffer());
       if (!response.ok || bytes.byteLength > maxImageBytes) {

@@ -4,9 +4,13 @@
  * matter: tool-call arguments are JSON objects (not strings), tool results name the tool rather than the
  * call id, images are bare base64 strings on the message, and sampling options live under `options`.
  */
-import type { ChatRequest as OllamaChatRequest, Message as OllamaMessage, Options as OllamaOptions } from 'ollama';
+import type {
+  ChatRequest as OllamaChatRequest,
+  Message as OllamaMessage,
+  Options as OllamaOptions,
+} from 'ollama';
 import { invalidRequest } from '../../errors.js';
-import type { ChatRequest, ContentPart } from '../../openai/chat-request.js';
+import type { ChatMessage, ChatRequest, ContentPart } from '../../openai/chat-request.js';
 
 export interface OllamaRequestSettings {
   model: string;
@@ -16,32 +20,14 @@ export interface OllamaRequestSettings {
   downloadedImages: ReadonlyMap<string, string>;
 }
 
-export function toOllamaChatRequest(request: ChatRequest, settings: OllamaRequestSettings): OllamaChatRequest {
+export function toOllamaChatRequest(
+  request: ChatRequest,
+  settings: OllamaRequestSettings,
+): OllamaChatRequest {
   const toolNamesById = new Map<string, string>();
-  const messages: OllamaMessage[] = request.messages.map((message, index) => {
-    switch (message.role) {
-      case 'system':
-        return { role: 'system', content: message.content };
-      case 'user':
-        return userMessage(message.content, settings.downloadedImages);
-      case 'assistant': {
-        const result: OllamaMessage = { role: 'assistant', content: message.content };
-        if (message.toolCalls.length > 0) {
-          result.tool_calls = message.toolCalls.map((call, callIndex) => {
-            toolNamesById.set(call.id, call.name);
-            return { function: { name: call.name, arguments: parseArguments(call.arguments, index, callIndex) } };
-          });
-        }
-        return result;
-      }
-      case 'tool': {
-        const result: OllamaMessage = { role: 'tool', content: message.content };
-        const name = toolNamesById.get(message.toolCallId);
-        if (name !== undefined) result.tool_name = name;
-        return result;
-      }
-    }
-  });
+  const messages = request.messages.map((message, index) =>
+    toOllamaMessage(message, index, toolNamesById, settings.downloadedImages),
+  );
 
   const options: Partial<OllamaOptions> = { num_ctx: settings.numCtx };
   if (request.maxTokens !== undefined) options.num_predict = request.maxTokens;
@@ -66,13 +52,40 @@ export function toOllamaChatRequest(request: ChatRequest, settings: OllamaReques
       function: {
         name: tool.name,
         ...(tool.description !== undefined ? { description: tool.description } : {}),
-        parameters: tool.parameters as NonNullable<NonNullable<OllamaChatRequest['tools']>[number]['function']['parameters']>,
+        parameters: tool.parameters as NonNullable<
+          NonNullable<OllamaChatRequest['tools']>[number]['function']['parameters']
+        >,
       },
     }));
   }
   if (request.responseFormat?.type === 'json_object') body.format = 'json';
   if (request.responseFormat?.type === 'json_schema') body.format = request.responseFormat.schema;
   return body;
+}
+
+/** Ollama names the tool in a tool result; OpenAI gives the call id, so names are looked up by id. */
+function toOllamaMessage(
+  message: ChatMessage,
+  index: number,
+  toolNamesById: Map<string, string>,
+  downloadedImages: ReadonlyMap<string, string>,
+): OllamaMessage {
+  if (message.role === 'system') return { role: 'system', content: message.content };
+  if (message.role === 'user') return userMessage(message.content, downloadedImages);
+  if (message.role === 'tool') {
+    const result: OllamaMessage = { role: 'tool', content: message.content };
+    const name = toolNamesById.get(message.toolCallId);
+    if (name !== undefined) result.tool_name = name;
+    return result;
+  }
+  const result: OllamaMessage = { role: 'assistant', content: message.content };
+  if (message.toolCalls.length > 0) {
+    result.tool_calls = message.toolCalls.map((call, callIndex) => {
+      toolNamesById.set(call.id, call.name);
+      return { function: { name: call.name, arguments: parseArguments(call.arguments, index, callIndex) } };
+    });
+  }
+  return result;
 }
 
 /**
@@ -108,7 +121,10 @@ function parseArguments(text: string, messageIndex: number, callIndex: number): 
   try {
     parsed = text.trim() === '' ? {} : JSON.parse(text);
   } catch {
-    throw invalidRequest(`${param} is not valid JSON. Send the tool call's arguments as a JSON object string.`, param);
+    throw invalidRequest(
+      `${param} is not valid JSON. Send the tool call's arguments as a JSON object string.`,
+      param,
+    );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw invalidRequest(`${param} must be a JSON object string, as the model produced it.`, param);

@@ -1,0 +1,240 @@
+/**
+ * @module test/gateway/attempt-runner
+ * The attempt runner before commitment: success, retries and backoff (sleeps recorded by a fake clock),
+ * escalation, the first-token deadline, and what each try's profile row says.
+ */
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../src/errors.js';
+import type { ChatEvent } from '../../src/providers/provider.js';
+import {
+  abortOf,
+  answers,
+  drain,
+  fakeProvider,
+  finish,
+  flaky,
+  overloaded,
+  setup,
+  summary,
+} from './attempt-fakes.js';
+
+describe('startAttempts', () => {
+  it('answers from the first attempt and profiles it once', async () => {
+    const { run, records, observed, sleeps } = setup();
+    const local = fakeProvider('ollama', () => answers('Hel', 'lo'));
+    const started = await run([
+      { provider: local, model: 'qwen', predictedTtftMs: 120, predictedTotalMs: 900 },
+    ]);
+    expect(started.escalatedFrom).toEqual([]);
+    expect(records).toEqual([]);
+    expect(await drain(started.events)).toEqual([
+      { type: 'text-delta', text: 'Hel' },
+      { type: 'text-delta', text: 'lo' },
+      finish,
+    ]);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      requestId: 'req-1',
+      attempt: 0,
+      provider: 'ollama',
+      model: 'qwen',
+      locality: 'local',
+      streamed: true,
+      outcome: 'ok',
+      finishReason: 'stop',
+      promptTokens: 10,
+      completionTokens: 2,
+      costDollars: 10 * 0.001 + 2 * 0.002,
+      decisionReason: 'fastest',
+      complexity: 'simple',
+      predictedTtftMs: 120,
+      predictedTotalMs: 900,
+    });
+    expect(records[0]?.errorKind).toBeUndefined();
+    expect(observed).toEqual(['started ollama', 'finished ollama ok']);
+    expect(sleeps).toEqual([]);
+    expect(local.calls[0]).toMatchObject({ model: 'qwen', requestId: 'req-1' });
+  });
+
+  it('retries a retryable error before the first event with exponential backoff', async () => {
+    const { run, records, sleeps, metrics } = setup();
+    const provider = fakeProvider('ollama', flaky(2, overloaded));
+    const started = await run([{ provider, model: 'qwen' }]);
+    await drain(started.events);
+    expect(sleeps).toEqual([100, 200]);
+    expect(provider.calls).toHaveLength(3);
+    expect(summary(records)).toEqual([
+      { attempt: 0, provider: 'ollama', model: 'qwen', outcome: 'upstream_error', errorKind: 'overloaded' },
+      { attempt: 1, provider: 'ollama', model: 'qwen', outcome: 'upstream_error', errorKind: 'overloaded' },
+      { attempt: 2, provider: 'ollama', model: 'qwen', outcome: 'ok', errorKind: undefined },
+    ]);
+    const retries = await metrics.retries.get();
+    expect(retries.values).toEqual([
+      expect.objectContaining({
+        value: 2,
+        labels: { provider: 'ollama', model: 'qwen', kind: 'overloaded' },
+      }),
+    ]);
+  });
+
+  it('retries a stream that broke before its first event: the client has seen nothing yet', async () => {
+    const { run, records } = setup();
+    const cut = () => new GatewayError('stream_interrupted', 'cut', { provider: 'p' });
+    const provider = fakeProvider('anthropic', flaky(1, cut), 'cloud');
+    const started = await run([{ provider, model: 'claude' }]);
+    expect(await drain(started.events)).toEqual([{ type: 'text-delta', text: 'ok' }, finish]);
+    expect(provider.calls).toHaveLength(2);
+    expect(summary(records).map((record) => record.errorKind)).toEqual(['stream_interrupted', undefined]);
+  });
+
+  it('applies jitter from random and caps the backoff at max_delay_ms', async () => {
+    const jittered = setup({ random: 0 });
+    await jittered.run([{ provider: fakeProvider('a', flaky(2, overloaded)), model: 'm' }]);
+    expect(jittered.sleeps).toEqual([50, 100]);
+    const capped = setup({ retry: { max_retries: 4, base_delay_ms: 300 } });
+    await capped.run([{ provider: fakeProvider('a', flaky(4, overloaded)), model: 'm' }]);
+    expect(capped.sleeps).toEqual([300, 600, 1000, 1000]);
+  });
+
+  it('honours retry-after of a rate limit', async () => {
+    const { run, sleeps } = setup();
+    const limited = () => new GatewayError('rate_limited', 'slow down', { retryAfterSeconds: 0.75 });
+    await run([{ provider: fakeProvider('anthropic', flaky(1, limited), 'cloud'), model: 'claude' }]);
+    expect(sleeps).toEqual([750]);
+  });
+
+  it('does not wait on a retry-after longer than max_delay_ms: it moves on to the next attempt', async () => {
+    const { run, sleeps, records } = setup();
+    const limited = () => new GatewayError('rate_limited', 'later', { retryAfterSeconds: 30 });
+    const first = fakeProvider('anthropic', flaky(9, limited), 'cloud');
+    const second = fakeProvider('gemini', () => answers('hi'), 'cloud');
+    const started = await run([
+      { provider: first, model: 'claude' },
+      { provider: second, model: 'flash' },
+    ]);
+    expect(sleeps).toEqual([]);
+    expect(first.calls).toHaveLength(1);
+    expect(started.attempt.provider).toBe(second);
+    await drain(started.events);
+    expect(summary(records).map((r) => r.outcome)).toEqual(['upstream_error', 'ok']);
+  });
+
+  it('gives up after max_retries and throws the last error when nothing is left', async () => {
+    const { run, sleeps, records } = setup();
+    const provider = fakeProvider('ollama', flaky(99, overloaded));
+    await expect(run([{ provider, model: 'qwen' }])).rejects.toMatchObject({ kind: 'overloaded' });
+    expect(provider.calls).toHaveLength(3);
+    expect(sleeps).toHaveLength(2);
+    expect(records.map((r) => r.attempt)).toEqual([0, 1, 2]);
+  });
+
+  it('does not retry a non-retryable error, and escalates with escalatedFrom', async () => {
+    const { run, records, sleeps, observed } = setup();
+    const local = fakeProvider(
+      'ollama',
+      flaky(1, () => new GatewayError('model_not_found', 'pull it')),
+    );
+    const cloud = fakeProvider('anthropic', () => answers('from the cloud'), 'cloud');
+    const plan = [
+      { provider: local, model: 'qwen' },
+      { provider: cloud, model: 'claude' },
+    ];
+    const started = await run(plan);
+    expect(local.calls).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+    expect(started.attempt).toBe(plan[1]);
+    expect(started.escalatedFrom).toEqual([plan[0]]);
+    await drain(started.events);
+    expect(summary(records)).toEqual([
+      {
+        attempt: 0,
+        provider: 'ollama',
+        model: 'qwen',
+        outcome: 'upstream_error',
+        errorKind: 'model_not_found',
+      },
+      { attempt: 1, provider: 'anthropic', model: 'claude', outcome: 'ok', errorKind: undefined },
+    ]);
+    expect(records[1]?.escalatedFrom).toBe('ollama/qwen');
+    expect(records[0]?.escalatedFrom).toBeUndefined();
+    expect(observed).toEqual([
+      'started ollama',
+      'finished ollama upstream_error',
+      'started anthropic',
+      'finished anthropic ok',
+    ]);
+  });
+
+  it('abandons an attempt at its first-token deadline, aborting it, and escalates', async () => {
+    const { run, records } = setup();
+    const slow = fakeProvider('ollama', async function* (context) {
+      await abortOf(context.signal);
+      yield* answers('too late');
+    });
+    const fast = fakeProvider('anthropic', () => answers('fast'), 'cloud');
+    const started = await run([
+      { provider: slow, model: 'qwen', firstTokenDeadlineMs: 5 },
+      { provider: fast, model: 'claude', firstTokenDeadlineMs: 5_000 },
+    ]);
+    expect(slow.calls[0]?.signal.aborted).toBe(true);
+    expect(started.attempt.provider).toBe(fast);
+    expect((await drain(started.events)).map((event) => event.type)).toEqual(['text-delta', 'finish']);
+    expect(summary(records)).toEqual([
+      { attempt: 0, provider: 'ollama', model: 'qwen', outcome: 'deadline_exceeded', errorKind: 'timeout' },
+      { attempt: 1, provider: 'anthropic', model: 'claude', outcome: 'ok', errorKind: undefined },
+    ]);
+    expect(records[0]?.errorMessage).toContain('5 ms');
+    expect(fast.calls[0]?.signal.aborted).toBe(false);
+  });
+
+  it('derives prefill and decode rates and cold start from engine timings', async () => {
+    const { run, records } = setup();
+    const timed = (loadDurationNs: number): ChatEvent => ({
+      type: 'finish',
+      finishReason: 'stop',
+      usage: { promptTokens: 200, completionTokens: 50, cachedPromptTokens: 100 },
+      engine: {
+        loadDurationNs,
+        promptEvalCount: 200,
+        promptEvalDurationNs: 500_000_000,
+        evalCount: 50,
+        evalDurationNs: 2_000_000_000,
+        totalDurationNs: 2_600_000_000,
+        doneReason: 'stop',
+        contextSize: 8192,
+      },
+    });
+    for (const load of [1_000_000_000, 20_000_000]) {
+      const provider = fakeProvider('ollama', async function* () {
+        yield timed(load);
+      });
+      await drain((await run([{ provider, model: 'qwen' }])).events);
+    }
+    expect(records[0]).toMatchObject({
+      prefillTokensPerSecond: 400,
+      decodeTokensPerSecond: 25,
+      coldStart: true,
+      numCtx: 8192,
+      doneReason: 'stop',
+      loadDurationNs: 1_000_000_000,
+      cachedPromptTokens: 100,
+      costDollars: 200 * 0.001 + 50 * 0.002,
+    });
+    expect(records[1]?.coldStart).toBe(false);
+  });
+
+  it('treats an attempt that ends without any event as a failure and escalates', async () => {
+    const { run, records } = setup();
+    const empty = fakeProvider('ollama', async function* () {});
+    const started = await run([
+      { provider: empty, model: 'qwen' },
+      { provider: fakeProvider('anthropic', () => answers('x'), 'cloud'), model: 'claude' },
+    ]);
+    expect(started.attempt.model).toBe('claude');
+    expect(summary(records)[0]).toMatchObject({ outcome: 'upstream_error', errorKind: 'stream_interrupted' });
+  });
+
+  it('refuses an empty plan', async () => {
+    await expect(setup().run([])).rejects.toMatchObject({ kind: 'internal' });
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * @module test/providers/ollama-stream-errors
+ * The Ollama adapter's response side: the NDJSON guard on response bodies (every chunk split), and the
+ * classification of what the `ollama` client throws into errors that say what to do.
+ */
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../src/errors.js';
+import { fromOllamaError } from '../../src/providers/ollama/errors.js';
+import { guardNdjsonResponses, MalformedNdjsonError } from '../../src/providers/ollama/ndjson-guard.js';
+
+describe('guardNdjsonResponses', () => {
+  const encode = (text: string) => new TextEncoder().encode(text);
+
+  function guardedFetch(chunks: Uint8Array[], init: ResponseInit = {}) {
+    const baseFetch = async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (const chunk of chunks) controller.enqueue(chunk);
+            controller.close();
+          },
+        }),
+        { status: 200, headers: { 'content-type': 'application/x-ndjson' }, ...init },
+      );
+    return guardNdjsonResponses(baseFetch as typeof fetch)('http://ollama.test/api/chat');
+  }
+
+  const stream = '{"message":{"content":"漢字 🦀"},"done":false}\n\n  {"done":true,"eval_count":2}  \r\n';
+
+  it('passes a valid stream through byte-identical, however it is chunked', async () => {
+    const bytes = encode(stream);
+    for (let offset = 0; offset <= bytes.length; offset++) {
+      const response = await guardedFetch([bytes.slice(0, offset), bytes.slice(offset)]);
+      expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes);
+      expect(response.headers.get('content-type')).toBe('application/x-ndjson');
+    }
+  });
+
+  it.each([
+    ['at the start', 'not json\n{"done":true}\n'],
+    ['in the middle', '{"a":1}\n{"a":2\n{"done":true}\n'],
+    ['as the last line without a newline', '{"a":1}\n{"done":tr'],
+    ['as an HTML error page', '<html>502</html>\n'],
+  ])('errors the stream on a malformed line %s, wherever the chunks split', async (_where, text) => {
+    const bytes = encode(text);
+    for (let offset = 0; offset <= bytes.length; offset++) {
+      const response = await guardedFetch([bytes.slice(0, offset), bytes.slice(offset)]);
+      await expect(response.arrayBuffer()).rejects.toBeInstanceOf(MalformedNdjsonError);
+    }
+  });
+
+  it('leaves non-NDJSON and failed responses untouched', async () => {
+    const notJson = encode('<html>oops</html>');
+    const html = await guardedFetch([notJson], { headers: { 'content-type': 'text/html' } });
+    expect(await html.text()).toBe('<html>oops</html>');
+    const failed = await guardedFetch([notJson], { status: 500 });
+    expect(failed.status).toBe(500);
+    expect(await failed.text()).toBe('<html>oops</html>');
+  });
+});
+
+describe('fromOllamaError', () => {
+  /** The shape of the `ollama` client's ResponseError (not exported by the package). */
+  class ResponseError extends Error {
+    constructor(
+      message: string,
+      readonly status_code: number,
+    ) {
+      super(message);
+      this.name = 'ResponseError';
+    }
+  }
+  const context = { host: 'http://127.0.0.1:11434', model: 'qwen2.5-coder:7b', started: false };
+  const classify = (error: unknown, started = false) =>
+    fromOllamaError(error, { ...context, started }) as GatewayError;
+
+  it.each([
+    ['a 404', new ResponseError('model "qwen2.5-coder:7b" not found', 404)],
+    ['a "try pulling" message', new Error('model "qwen2.5-coder:7b" not found, try pulling it first')],
+  ])('classifies %s as model_not_found with the pull command', (_what, error) => {
+    const classified = classify(error);
+    expect(classified).toBeInstanceOf(GatewayError);
+    expect(classified).toMatchObject({
+      kind: 'model_not_found',
+      status: 404,
+      param: 'model',
+      provider: 'ollama',
+    });
+    expect(classified.message).toContain('ollama pull qwen2.5-coder:7b');
+  });
+
+  it.each([
+    ['fetch failed', Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } })],
+    ['ECONNREFUSED', Object.assign(new Error('connect failed'), { cause: { code: 'ECONNREFUSED' } })],
+  ])('classifies %s before the stream as unreachable, saying how to start Ollama', (_what, error) => {
+    const classified = classify(error);
+    expect(classified).toMatchObject({ kind: 'unreachable', status: 503, provider: 'ollama' });
+    expect(classified.message).toContain('http://127.0.0.1:11434');
+    expect(classified.message).toContain('ollama serve');
+    expect(classified.message).toContain('OLLAMA_HOST');
+    expect(classify(error, true).kind).toBe('stream_interrupted');
+  });
+
+  it('classifies a stream without its done chunk, and a malformed line, as stream_interrupted', () => {
+    const cut = classify(new Error('Did not receive done or success response in stream.'), true);
+    expect(cut).toMatchObject({ kind: 'stream_interrupted', status: 502 });
+    expect(cut.message).toContain('cut off');
+    expect(classify(new MalformedNdjsonError(), true).kind).toBe('stream_interrupted');
+  });
+
+  it('passes abort errors and GatewayErrors through untouched', () => {
+    const abort = new DOMException('This operation was aborted', 'AbortError');
+    expect(fromOllamaError(abort, context)).toBe(abort);
+    const gateway = new GatewayError('timeout', 'slow');
+    expect(fromOllamaError(gateway, context)).toBe(gateway);
+  });
+
+  it('classifies other statuses: too-long prompt, busy, bad request, server error', () => {
+    expect(classify(new ResponseError('input exceeds the context length', 400))).toMatchObject({
+      kind: 'context_overflow',
+      code: 'context_length_exceeded',
+    });
+    expect(classify(new ResponseError('server busy', 503)).kind).toBe('overloaded');
+    expect(classify(new ResponseError('too many', 429)).kind).toBe('overloaded');
+    expect(classify(new ResponseError('invalid option', 400)).kind).toBe('invalid_request');
+    expect(classify(new ResponseError('llama runner crashed', 500))).toMatchObject({
+      kind: 'upstream_error',
+      retryable: true,
+    });
+  });
+
+  it('classifies an error line mid-stream as stream_interrupted, and before it as upstream_error', () => {
+    expect(classify(new Error('out of memory'), true).kind).toBe('stream_interrupted');
+    expect(classify(new Error('out of memory'), false).kind).toBe('upstream_error');
+  });
+});
