@@ -4,7 +4,8 @@
  * at real-time speed, so anyone can try it with curl or an SDK without Ollama, a GPU or cloud keys.
  * Nothing leaves the machine: the cloud "keys" are the simulators' own. The simulators take their
  * usual ports (11434, 4101, 4102) when free and any free port otherwise, so a real Ollama can keep
- * running beside the demo; switchyard listens on PORT (default 4000). Ctrl-C or SIGTERM stops it all.
+ * running beside the demo; switchyard listens on PORT (default 4000). Ctrl-C or SIGTERM stops it all
+ * (SIGTERM to this process: `npm` does not pass a SIGTERM sent to it on to its script).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -15,8 +16,8 @@ import { serve } from '@hono/node-server';
 import { loadConfig } from '../src/config/load-config.js';
 import { createLogger } from '../src/log.js';
 import { createSwitchyard } from '../src/switchyard.js';
-import { DEFAULT_ANTHROPIC_MODELS, startAnthropicSimulator } from './upstreams/anthropic/index.js';
-import { DEFAULT_GEMINI_MODELS, startGeminiSimulator } from './upstreams/gemini/index.js';
+import { startAnthropicSimulator } from './upstreams/anthropic/index.js';
+import { startGeminiSimulator } from './upstreams/gemini/index.js';
 import { defaultSimulatedModels, startOllamaSimulator } from './upstreams/ollama/index.js';
 
 /** Real-time latencies: cold loads, prefill and decode rates as on a laptop GPU, cloud TTFTs as observed. */
@@ -46,13 +47,32 @@ function listen(fetch: (request: Request) => Response | Promise<Response>, port:
   });
 }
 
+/** What has been started so far, stopped in reverse order: a Ctrl-C during start-up cleans up too. */
+const cleanups: Array<() => Promise<void> | void> = [];
+let stopping = false;
+
+async function stop(signal: string): Promise<void> {
+  // A second Ctrl-C: the user does not want to wait for anything.
+  if (stopping) process.exit(1);
+  stopping = true;
+  log('info', `${signal} received: stopping switchyard and the simulators`);
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  log('info', 'demo stopped');
+  process.exit(0);
+}
+
 async function main(): Promise<void> {
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
   const [ollama, anthropic, gemini] = await Promise.all([
     onPreferredPort(11434, (port) => startOllamaSimulator({ host, port, speedFactor, seed: 1 })),
     onPreferredPort(4101, (port) => startAnthropicSimulator({ host, port, speedFactor, seed: 1 })),
     onPreferredPort(4102, (port) => startGeminiSimulator({ host, port, speedFactor, seed: 1 })),
   ]);
+  cleanups.push(() => Promise.all([ollama.close(), anthropic.close(), gemini.close()]).then(() => undefined));
   const directory = mkdtempSync(join(tmpdir(), 'switchyard-demo-'));
+  cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
   const database = join(directory, 'switchyard.db');
   const requestedPort = process.env.PORT;
 
@@ -69,6 +89,7 @@ async function main(): Promise<void> {
   };
   const config = loadConfig({ env });
   const switchyard = createSwitchyard({ config, env, log });
+  cleanups.push(() => switchyard.close());
   await switchyard.start();
 
   let server: Server;
@@ -79,35 +100,24 @@ async function main(): Promise<void> {
         ? await listen(switchyard.app.fetch, config.server.port)
         : await onPreferredPort(config.server.port, (port) => listen(switchyard.app.fetch, port));
   } catch (error) {
-    log('error', `cannot listen on ${host}:${config.server.port}: ${(error as Error).message} — set PORT to a free port.`);
-    await Promise.all([switchyard.close(), ollama.close(), anthropic.close(), gemini.close()]);
-    rmSync(directory, { recursive: true, force: true });
+    log(
+      'error',
+      `cannot listen on ${host}:${config.server.port}: ${(error as Error).message} — set PORT to a free port.`,
+    );
+    for (const cleanup of cleanups.reverse()) await cleanup();
     process.exit(1);
   }
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Streams still running get two seconds, then their connections are closed.
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      }),
+  );
   const port = (server.address() as AddressInfo).port;
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) {
-      // A second Ctrl-C: the user does not want to wait for anything.
-      process.exit(1);
-    }
-    stopping = true;
-    log('info', `${signal} received: stopping switchyard and the simulators`);
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    // Streams still running get two seconds, then their connections are closed.
-    const grace = setTimeout(() => server.closeAllConnections(), 2000);
-    await closed;
-    clearTimeout(grace);
-    await switchyard.close();
-    await Promise.all([ollama.close(), anthropic.close(), gemini.close()]);
-    rmSync(directory, { recursive: true, force: true });
-    log('info', 'demo stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  if (stopping) return;
 
   process.stdout.write(
     banner({
@@ -116,6 +126,20 @@ async function main(): Promise<void> {
       anthropic: anthropic.url,
       gemini: gemini.url,
       database,
+      moved: [
+        ...(ollama.port !== 11434
+          ? ['11434 is taken (a real Ollama?), so the simulated Ollama took a free port']
+          : []),
+        ...(anthropic.port !== 4101 ? ['4101 is taken, so the simulated Anthropic took a free port'] : []),
+        ...(gemini.port !== 4102 ? ['4102 is taken, so the simulated Gemini took a free port'] : []),
+        ...(port !== config.server.port
+          ? [`${config.server.port} is taken, so switchyard took a free port (set PORT to choose)`]
+          : []),
+      ],
+      cloudModels: {
+        anthropic: config.anthropic.models.map((model) => model.name),
+        gemini: config.gemini.models.map((model) => model.name),
+      },
     }),
   );
 }
@@ -126,9 +150,13 @@ interface BannerInput {
   anthropic: string;
   gemini: string;
   database: string;
+  /** Usual ports that were taken, as sentences. */
+  moved: string[];
+  /** The cloud models switchyard offers (its config); the simulators serve a few more. */
+  cloudModels: { anthropic: string[]; gemini: string[] };
 }
 
-function banner({ url, ollama, anthropic, gemini, database }: BannerInput): string {
+function banner({ url, ollama, anthropic, gemini, database, moved, cloudModels }: BannerInput): string {
   const post = (path: string, body: unknown, flags = '-s') =>
     `curl ${flags} ${url}${path} -H 'content-type: application/json' \\\n    -d '${JSON.stringify(body)}'`;
   const user = (content: string) => [{ role: 'user', content }];
@@ -141,10 +169,8 @@ function banner({ url, ollama, anthropic, gemini, database }: BannerInput): stri
     },
   };
   const ollamaModels = defaultSimulatedModels.map((model) => model.name).join(', ');
-  const claudeModels = Object.keys(DEFAULT_ANTHROPIC_MODELS)
-    .filter((name) => !/\d{8}$/.test(name))
-    .join(', ');
-  const geminiModels = Object.keys(DEFAULT_GEMINI_MODELS).join(', ');
+  const claudeModels = cloudModels.anthropic.join(', ');
+  const geminiModels = cloudModels.gemini.join(', ');
   return `
 switchyard demo: the real proxy in front of simulated upstreams (real-time speed, nothing leaves this machine)
 
@@ -153,7 +179,7 @@ switchyard demo: the real proxy in front of simulated upstreams (real-time speed
   Anthropic (sim)   ${anthropic}   ${claudeModels}
   Gemini (sim)      ${gemini}   ${geminiModels}
   database          ${database} (removed on exit)
-
+${moved.map((note) => `  note: ${note}\n`).join('')}
 Try:
 
   # a plain completion from a local model (the first one loads it: a few seconds, as with Ollama)

@@ -36,6 +36,8 @@ export interface AppEnv {
     requestId: string;
     /** Monotonic ms when the request arrived, for overhead accounting. */
     receivedAt: number;
+    /** Set once upstream attempts ran; they count the request in metrics themselves. */
+    attemptsRan?: boolean;
   };
 }
 

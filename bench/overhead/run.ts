@@ -110,7 +110,6 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
   const startedAt = new Date();
   const databaseDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   mkdirSync(context.outDir, { recursive: true });
-  if (settings.cpuProf) mkdirSync(join(context.outDir, 'profiles'), { recursive: true });
   const host = machine();
   console.log(
     `proxy overhead: ${host.nproc} CPUs (${host.cpuModel}), node ${host.node}, simulator speed ×${settings.speed}, ${settings.tokens} tokens per answer`,

@@ -21,6 +21,12 @@ const doneEvent = encodeSseData('[DONE]');
 export function createChatRoutes(deps: AppDeps) {
   const routes = new Hono<AppEnv>();
 
+  // Requests refused before any upstream attempt (bad body, unknown model) are counted here, as `none`.
+  routes.use('/v1/chat/completions', async (c, next) => {
+    await next();
+    if (!c.get('attemptsRan')) countRequest(deps, undefined, c.res.status);
+  });
+
   routes.post('/v1/chat/completions', async (c) => {
     const receivedAt = c.get('receivedAt');
     const requestId = c.get('requestId');
@@ -47,6 +53,7 @@ export function createChatRoutes(deps: AppDeps) {
       ...(plan.complexity !== undefined ? { complexity: plan.complexity } : {}),
     };
     let started: StartedAttempt;
+    c.set('attemptsRan', true);
     try {
       started = await startAttempts(runnerDeps(deps), plan.attempts, request, {
         requestId,
@@ -69,6 +76,9 @@ export function createChatRoutes(deps: AppDeps) {
       model: `${served.provider.id}/${served.model}`,
     };
     const headers = decisionHeaders(plan, started);
+    // Set here as well as by the app's middleware: its fallback, setting it on a response already returned,
+    // makes Hono and @hono/node-server rebuild that response as a full web Response (costly per request).
+    headers.set('x-request-id', requestId);
     const finishRequest = (status: number) => {
       const elapsed = deps.clock.monotonic() - receivedAt;
       const route = served.provider.locality;

@@ -20,21 +20,27 @@ const wrongKey = 'sk-wrong-contract-secret-0123456789';
 let harness: Harness;
 let wrongKeys: Harness;
 let noKeys: Harness;
+let slow: Harness;
 
 beforeAll(async () => {
-  [harness, wrongKeys, noKeys] = await Promise.all([
+  [harness, wrongKeys, noKeys, slow] = await Promise.all([
     startHarness({ cloud: true, speedFactor }),
-    startHarness({ cloud: true, speedFactor, env: { ANTHROPIC_API_KEY: wrongKey, GEMINI_API_KEY: wrongKey } }),
+    startHarness({
+      cloud: true,
+      speedFactor,
+      env: { ANTHROPIC_API_KEY: wrongKey, GEMINI_API_KEY: wrongKey },
+    }),
     startHarness({
       cloud: true,
       speedFactor,
       env: { ANTHROPIC_API_KEY: undefined, GEMINI_API_KEY: undefined, GOOGLE_API_KEY: undefined },
     }),
+    startHarness({ cloud: true, speedFactor: 10 }),
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([harness?.close(), wrongKeys?.close(), noKeys?.close()]);
+  await Promise.all([harness?.close(), wrongKeys?.close(), noKeys?.close(), slow?.close()]);
 });
 
 describe.each(contractAdapters)('$provider adapter ($model)', (adapter: ContractAdapter) => {
@@ -51,6 +57,7 @@ describe.each(contractAdapters)('$provider adapter ($model)', (adapter: Contract
     harness: () => harness,
     wrongKeys: () => wrongKeys,
     noKeys: () => noKeys,
+    slow: () => slow,
     upstream: () => upstream,
   };
   answerCases(contract);

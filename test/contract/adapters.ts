@@ -113,7 +113,8 @@ function cloudUpstream(
   simulator: Harness['anthropic'],
   isGeneration: (path: string) => boolean,
 ): ContractUpstream {
-  if (!simulator) throw new Error('this harness runs without the cloud simulators (startHarness({ cloud: true }))');
+  if (!simulator)
+    throw new Error('this harness runs without the cloud simulators (startHarness({ cloud: true }))');
   return {
     setFault: (fault) => simulator.setFault(cloudFault(fault)),
     clearRequests: () => simulator.clearRequests(),
@@ -146,8 +147,10 @@ const ollama: ContractAdapter = {
     overloaded:
       'the Ollama simulator has no overload fault (a real Ollama 503 "server busy" is mapped to overloaded in providers/ollama/errors.ts)',
     authentication: 'Ollama has no API key, so there is nothing to reject',
-    missingKey: 'Ollama needs no key; its "not configured" case is "not running", covered in e2e/gateway-errors-upstream',
-    cachedTokens: "Ollama's /api/chat reports no cached-token count (its prefix cache only shows as a faster prefill)",
+    missingKey:
+      'Ollama needs no key; its "not configured" case is "not running", covered in e2e/gateway-errors-upstream',
+    cachedTokens:
+      "Ollama's /api/chat reports no cached-token count (its prefix cache only shows as a faster prefill)",
     cutBeforeContent:
       'Ollama sends its status line with the first NDJSON line, so a cut before it is a reset connection with no response, which the adapter reports as unreachable (503, not retried)',
   },

@@ -29,7 +29,9 @@ export function answerCases(contract: ContractContext) {
 
   describe('answers', () => {
     it('a plain completion', async () => {
-      const { data, response } = await openai().chat.completions.create({ model, messages: ask(5) }).withResponse();
+      const { data, response } = await openai()
+        .chat.completions.create({ model, messages: ask(5) })
+        .withResponse();
       const choice = data.choices[0]!;
       expect(choice.finish_reason).toBe('stop');
       expect(choice.message.role).toBe('assistant');
@@ -83,19 +85,28 @@ export function answerCases(contract: ContractContext) {
       expect(others.at(-1)!.choices[0]!.finish_reason).toBe('stop');
     });
 
-    itUnless(skips.cachedTokens, 'reports cached prompt tokens where the upstream reports its cache', async () => {
-      const messages = longConversation(provider);
-      const usageOf = async () => {
-        const { chunks } = await drain(
-          await openai().chat.completions.create({ model, stream: true, stream_options: { include_usage: true }, messages }),
-        );
-        return chunks.at(-1)!.usage!;
-      };
-      await usageOf();
-      const second = await usageOf();
-      expect(second.prompt_tokens_details?.cached_tokens).toBeGreaterThan(0);
-      expect(second.prompt_tokens_details!.cached_tokens!).toBeLessThanOrEqual(second.prompt_tokens);
-    });
+    itUnless(
+      skips.cachedTokens,
+      'reports cached prompt tokens where the upstream reports its cache',
+      async () => {
+        const messages = longConversation(provider);
+        const usageOf = async () => {
+          const { chunks } = await drain(
+            await openai().chat.completions.create({
+              model,
+              stream: true,
+              stream_options: { include_usage: true },
+              messages,
+            }),
+          );
+          return chunks.at(-1)!.usage!;
+        };
+        await usageOf();
+        const second = await usageOf();
+        expect(second.prompt_tokens_details?.cached_tokens).toBeGreaterThan(0);
+        expect(second.prompt_tokens_details!.cached_tokens!).toBeLessThanOrEqual(second.prompt_tokens);
+      },
+    );
 
     it('max_tokens reached → finish_reason length', async () => {
       const completion = await openai().chat.completions.create({ model, max_tokens: 5, messages: ask(60) });

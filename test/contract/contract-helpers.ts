@@ -4,7 +4,7 @@
  * JSON schema, a long conversation for prompt caching, SDK stream draining, error capture and metric
  * deltas. Nothing here knows a provider.
  */
-import OpenAI from 'openai';
+import { APIError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { it } from 'vitest';
 import { metricValue } from '../e2e/gateway-helpers.js';
@@ -67,18 +67,22 @@ export async function drain(stream: AsyncIterable<ChatCompletionChunk>) {
 }
 
 /** The error a promise rejects with (fails the test if it resolves). */
-export async function rejection(promise: Promise<unknown>): Promise<OpenAI.APIError> {
+export async function rejection(promise: Promise<unknown>): Promise<APIError> {
   try {
     await promise;
   } catch (thrown) {
-    if (thrown instanceof OpenAI.APIError) return thrown;
+    if (thrown instanceof APIError) return thrown;
     throw thrown;
   }
   throw new Error('expected the request to fail');
 }
 
 /** One Prometheus sample (summed over unmatched labels), read from the live /metrics. */
-export async function readMetric(harness: Harness, name: string, labels: Record<string, string>): Promise<number> {
+export async function readMetric(
+  harness: Harness,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
   const text = await (await fetch(`${harness.url}/metrics`)).text();
   return metricValue(parsePrometheus(text), name, labels);
 }
@@ -108,6 +112,11 @@ export interface ContractContext {
   wrongKeys(): Harness;
   /** No cloud key at all. */
   noKeys(): Harness;
+  /**
+   * All keys set, upstreams at a tenth of real time: an answer runs for seconds without flooding the
+   * event loop (the simulators share the test's process), so a client can leave while it is running.
+   */
+  slow(): Harness;
   /** The adapter's simulator in `harness()`, its fault cleared and request log emptied before each case. */
   upstream(): ContractUpstream;
 }

@@ -3,13 +3,13 @@
  * Tool calls through the `openai` SDK's own stream helper and non-streamed, and a tool-result round
  * trip, checked both on the OpenAI side and in the Ollama form the simulator received.
  */
-import type { ChatCompletionChunk, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type { ChatCompletionChunk, ChatCompletionFunctionTool } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../support/harness.js';
 
 const model = 'ollama/llama3.2:3b';
 
-const weatherTool: ChatCompletionTool = {
+const weatherTool: ChatCompletionFunctionTool = {
   type: 'function',
   function: {
     name: 'get_weather',
@@ -22,7 +22,7 @@ const weatherTool: ChatCompletionTool = {
   },
 };
 
-const timeTool: ChatCompletionTool = {
+const timeTool: ChatCompletionFunctionTool = {
   type: 'function',
   function: {
     name: 'get_time',
@@ -113,8 +113,8 @@ describe('streamed tool call', () => {
     // What Ollama received: the tools in its own form.
     const body = lastChatBody();
     expect(body.tools).toEqual([
-      { type: 'function', function: weatherTool.type === 'function' ? weatherTool.function : undefined },
-      { type: 'function', function: timeTool.type === 'function' ? timeTool.function : undefined },
+      { type: 'function', function: weatherTool.function },
+      { type: 'function', function: timeTool.function },
     ]);
   });
 

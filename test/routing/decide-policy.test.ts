@@ -40,7 +40,9 @@ describe('rules that keep a request local whatever the speed', () => {
   });
 
   it('a pattern that does not match changes nothing', () => {
-    const decision = decide(decisionInput({ local: [slowLocal], policy: policy({ privacyPatterns: [/secret/i] }) }));
+    const decision = decide(
+      decisionInput({ local: [slowLocal], policy: policy({ privacyPatterns: [/secret/i] }) }),
+    );
     expect(decision.reason).toBe('local_too_slow');
   });
 
@@ -136,9 +138,10 @@ describe('rules that send a request to the cloud', () => {
     expect(decision.sentence).toContain("does not fit any local model's context");
     // Without the calibration (7000 + 200 output ≤ 8192) it fits.
     const calibrated = localCandidate({ contextLength: 8192 });
-    expect(decide(decisionInput({ features: features({ estimatedPromptTokens: 7000 }), local: [calibrated] })).reason).not.toBe(
-      'prompt_too_large',
-    );
+    expect(
+      decide(decisionInput({ features: features({ estimatedPromptTokens: 7000 }), local: [calibrated] }))
+        .reason,
+    ).not.toBe('prompt_too_large');
   });
 
   it('a complexity class the policy keeps off local models', () => {
@@ -155,7 +158,9 @@ describe('rules that send a request to the cloud', () => {
 
   it('a learned success rate below the minimum: local_unreliable; a reliable sibling is still used', () => {
     const shaky = localCandidate({ successRate: 0.5 });
-    const decision = decide(decisionInput({ local: [shaky], features: features({ complexity: 'moderate' }) }));
+    const decision = decide(
+      decisionInput({ local: [shaky], features: features({ complexity: 'moderate' }) }),
+    );
     expect(decision.reason).toBe('local_unreliable');
     expect(localities(decision)).toEqual(['cloud', 'local']);
     expect(decision.sentence).toContain('mostly failed on moderate tasks');
@@ -176,7 +181,9 @@ describe('rules that send a request to the cloud', () => {
 
   it('cloud attempts keep their configured order, each predicted from its own typical speed', () => {
     const slowCloud = cloudCandidate({ provider: 'gemini', model: 'gemini-2.5-pro', typicalTtftMs: 3000 });
-    const decision = decide(decisionInput({ cloud: [cloudCandidate(), slowCloud], overrides: { route: 'cloud' } }));
+    const decision = decide(
+      decisionInput({ cloud: [cloudCandidate(), slowCloud], overrides: { route: 'cloud' } }),
+    );
     expect(decision.attempts.map((attempt) => attempt.model)).toEqual(['claude-haiku-4-5', 'gemini-2.5-pro']);
     expect(decision.attempts[1]!.predicted!.ttftMs).toBe(3000);
   });

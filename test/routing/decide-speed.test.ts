@@ -79,7 +79,9 @@ describe('what makes local too slow', () => {
     expect(decision.reason).toBe('local_too_slow');
     expect(decision.attempts.map((attempt) => attempt.locality)).toEqual(['cloud', 'local']);
     expect(decision.attempts[1]!.firstTokenDeadlineMs).toBeUndefined();
-    expect(decision.sentence).toContain(`fastest: ollama/qwen2.5-coder:7b, predicted first token ${rounded(predicted.ttftMs)}`);
+    expect(decision.sentence).toContain(
+      `fastest: ollama/qwen2.5-coder:7b, predicted first token ${rounded(predicted.ttftMs)}`,
+    );
     expect(decision.sentence).toContain('first token 4000 ms');
     expect(decision.sentence).toContain('Escalated to the cloud');
   });
@@ -186,18 +188,25 @@ describe('exploring', () => {
     expect(exploring / runs).toBeLessThan(0.035);
     // The same seed gives the same decisions.
     const again = seededRandom(42);
-    const first = Array.from({ length: 200 }, () => decide(decisionInput({ local: [uncertain], random: again })).reason);
-    const replay = seededRandom(42);
-    expect(Array.from({ length: 200 }, () => decide(decisionInput({ local: [uncertain], random: replay })).reason)).toEqual(
-      first,
+    const first = Array.from(
+      { length: 200 },
+      () => decide(decisionInput({ local: [uncertain], random: again })).reason,
     );
+    const replay = seededRandom(42);
+    expect(
+      Array.from({ length: 200 }, () => decide(decisionInput({ local: [uncertain], random: replay })).reason),
+    ).toEqual(first);
   });
 
   it('never explores with explore_rate 0, nor a model whose optimistic bound misses the deadline', () => {
-    expect(decide(decisionInput({ local: [uncertain], policy: policy({ explore_rate: 0 }), random: () => 0 })).reason).toBe(
-      'local_too_slow',
-    );
-    const hopeless = localCandidate({ loaded: false, latency: fittedModel({ loadMs: 20_000, logSigmaTtft: 0.5 }) });
+    expect(
+      decide(decisionInput({ local: [uncertain], policy: policy({ explore_rate: 0 }), random: () => 0 }))
+        .reason,
+    ).toBe('local_too_slow');
+    const hopeless = localCandidate({
+      loaded: false,
+      latency: fittedModel({ loadMs: 20_000, logSigmaTtft: 0.5 }),
+    });
     expect(decide(decisionInput({ local: [hopeless], random: noRandom })).reason).toBe('local_too_slow');
   });
 });

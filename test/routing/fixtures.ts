@@ -5,6 +5,7 @@
  * a test states only what its situation is about.
  */
 import { configSchema } from '../../src/config/schema.js';
+import type { Observation } from '../../src/profiler/model-stats.js';
 import type {
   CloudCandidate,
   DecisionInput,
@@ -13,7 +14,6 @@ import type {
 } from '../../src/routing/decide.js';
 import type { RequestFeatures } from '../../src/routing/features.js';
 import { type FittedLatencyModel, predictLatency } from '../../src/routing/latency-model.js';
-import type { Observation } from '../../src/profiler/model-stats.js';
 
 export function features(overrides: Partial<RequestFeatures> = {}): RequestFeatures {
   return {
@@ -150,7 +150,12 @@ export function spanMs(rate0: number, halfRate: number, from: number, to: number
 /** The true first-token and total times of one request on `engine`. */
 export function trueTimes(engine: Engine, promptTokens: number, outputTokens: number, cold = false) {
   const prefillMs = spanMs(engine.prefillRate0, engine.prefillHalfRateTokens, 0, promptTokens);
-  const decodeMs = spanMs(engine.decodeRate0, engine.decodeHalfRateTokens, promptTokens, promptTokens + outputTokens);
+  const decodeMs = spanMs(
+    engine.decodeRate0,
+    engine.decodeHalfRateTokens,
+    promptTokens,
+    promptTokens + outputTokens,
+  );
   const ttftMs = (cold ? engine.loadMs : 0) + prefillMs + engine.fixedTtftMs;
   return { prefillMs, decodeMs, ttftMs, totalMs: ttftMs + decodeMs };
 }

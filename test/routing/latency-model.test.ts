@@ -45,14 +45,17 @@ const warmQuery = (promptTokens: number, outputTokens = 200) => ({
 });
 
 describe('fitting rate(ctx) = r0 / (1 + ctx/K)', () => {
-  it.each([1, 2, 3])('recovers r0 within 10 % and K within 35 %, for prefill and decode (seed %i)', (seed) => {
-    const model = fitLatencyModel(varied(30, seed), sizeBytes);
-    expect(model.samples).toBe(30);
-    expect(relativeError(model.prefillRate0, trueEngine.prefillRate0)).toBeLessThan(0.1);
-    expect(relativeError(model.prefillHalfRateTokens, trueEngine.prefillHalfRateTokens)).toBeLessThan(0.35);
-    expect(relativeError(model.decodeRate0, trueEngine.decodeRate0)).toBeLessThan(0.1);
-    expect(relativeError(model.decodeHalfRateTokens, trueEngine.decodeHalfRateTokens)).toBeLessThan(0.35);
-  });
+  it.each([1, 2, 3])(
+    'recovers r0 within 10 % and K within 35 %, for prefill and decode (seed %i)',
+    (seed) => {
+      const model = fitLatencyModel(varied(30, seed), sizeBytes);
+      expect(model.samples).toBe(30);
+      expect(relativeError(model.prefillRate0, trueEngine.prefillRate0)).toBeLessThan(0.1);
+      expect(relativeError(model.prefillHalfRateTokens, trueEngine.prefillHalfRateTokens)).toBeLessThan(0.35);
+      expect(relativeError(model.decodeRate0, trueEngine.decodeRate0)).toBeLessThan(0.1);
+      expect(relativeError(model.decodeHalfRateTokens, trueEngine.decodeHalfRateTokens)).toBeLessThan(0.35);
+    },
+  );
 
   it('without noise the fit is exact (the prefill rate belongs to the middle of the evaluated span)', () => {
     const observations = Array.from({ length: 12 }, (_, index) =>
@@ -121,19 +124,28 @@ describe('calibrating the token estimate', () => {
     const random = seededRandom(12);
     const observations = Array.from({ length: 20 }, () => {
       const promptTokens = Math.round(1000 + random() * 3000);
-      return observe(trueEngine, { promptTokens, estimatedPromptTokens: Math.round(promptTokens / 1.25), random });
+      return observe(trueEngine, {
+        promptTokens,
+        estimatedPromptTokens: Math.round(promptTokens / 1.25),
+        random,
+      });
     });
     const model = fitLatencyModel(observations, sizeBytes);
     expect(model.tokenRatio).toBeCloseTo(1.25, 2);
     // An estimate of 1600 tokens is really about 2000: predicted as that many calibrated tokens.
     const fromEstimate = predictLatency(model, warmQuery(1600));
     const fromReal = predictLatency(model, { ...warmQuery(1600 * model.tokenRatio), calibrated: true });
-    expect(fromEstimate.ttftMs).toBeGreaterThan(predictLatency(model, { ...warmQuery(1600), calibrated: true }).ttftMs);
+    expect(fromEstimate.ttftMs).toBeGreaterThan(
+      predictLatency(model, { ...warmQuery(1600), calibrated: true }).ttftMs,
+    );
     expect(fromEstimate.ttftMs).toBeCloseTo(fromReal.ttftMs, 6);
   });
 
   it('skips completions where a prompt-cache hit was expected (they hide prompt tokens)', () => {
-    const clean = similar(10, 13).map((observation) => ({ ...observation, estimatedPromptTokens: observation.promptTokens }));
+    const clean = similar(10, 13).map((observation) => ({
+      ...observation,
+      estimatedPromptTokens: observation.promptTokens,
+    }));
     const cached = similar(10, 14).map((observation) => ({
       ...observation,
       promptEvalCount: 20,
@@ -162,20 +174,27 @@ describe('the interval', () => {
 describe('priors, load, queue', () => {
   it('with no usable data the priors are used, and a larger model is predicted to load longer', () => {
     expect(fitLatencyModel([], sizeBytes)).toEqual(priorLatencyModel(sizeBytes));
-    const failedOnly = varied(5, 17).map((observation) => ({ ...observation, outcome: 'deadline_exceeded' as const }));
+    const failedOnly = varied(5, 17).map((observation) => ({
+      ...observation,
+      outcome: 'deadline_exceeded' as const,
+    }));
     expect(fitLatencyModel(failedOnly, sizeBytes)).toEqual(priorLatencyModel(sizeBytes));
     const prior = priorLatencyModel(sizeBytes);
     expect(prior.prefillRate0).toBe(latencyPriors.prefillTokensPerSecond);
     expect(prior.decodeRate0).toBe(latencyPriors.decodeTokensPerSecond);
     expect(prior.logSigmaTtft).toBe(latencyPriors.logSigmaUnknown);
     expect(priorLatencyModel(20e9).loadMs!).toBeGreaterThan(prior.loadMs! + 10_000);
-    expect(priorLatencyModel(undefined).loadMs).toBe(latencyPriors.loadMsFixed + 5 * latencyPriors.loadMsPerGigabyte);
+    expect(priorLatencyModel(undefined).loadMs).toBe(
+      latencyPriors.loadMsFixed + 5 * latencyPriors.loadMsPerGigabyte,
+    );
   });
 
   it('a cold model pays its load before the first token; the load is learned from cold starts only', () => {
     const random = seededRandom(18);
     const observations = [
-      ...Array.from({ length: 4 }, () => observe(trueEngine, { promptTokens: 1000, cold: true, noise: 0.02, random })),
+      ...Array.from({ length: 4 }, () =>
+        observe(trueEngine, { promptTokens: 1000, cold: true, noise: 0.02, random }),
+      ),
       ...similar(10, 19),
     ];
     const model = fitLatencyModel(observations, sizeBytes);

@@ -18,10 +18,18 @@ const weather: ToolDefinition = {
 };
 
 function summary(overrides: Partial<AnswerSummary> = {}): AnswerSummary {
-  return { failed: false, finishReason: 'stop', maxTokensGiven: false, textCharacters: 120, toolCalls: [], ...overrides };
+  return {
+    failed: false,
+    finishReason: 'stop',
+    maxTokensGiven: false,
+    textCharacters: 120,
+    toolCalls: [],
+    ...overrides,
+  };
 }
 
-const call = (argumentsText: string, name = 'get_weather') => summary({ textCharacters: 0, toolCalls: [{ name, arguments: argumentsText }] });
+const call = (argumentsText: string, name = 'get_weather') =>
+  summary({ textCharacters: 0, toolCalls: [{ name, arguments: argumentsText }] });
 
 describe('judgeAnswer', () => {
   it('a normal answer is good', () => {
@@ -77,7 +85,8 @@ describe('OutcomeLearner', () => {
 
   it('the rate falls with failures and recovers with successes, per model and class', () => {
     const learner = new OutcomeLearner();
-    for (let index = 0; index < 5; index++) learner.record('ollama', 'qwen2.5-coder:7b', 'complex', 'invalid_tool_call', at);
+    for (let index = 0; index < 5; index++)
+      learner.record('ollama', 'qwen2.5-coder:7b', 'complex', 'invalid_tool_call', at);
     const failing = learner.successRate('ollama', 'qwen2.5-coder:7b', 'complex');
     expect(failing).toBeLessThan(0.3);
     // Other classes and models are not affected.
@@ -113,7 +122,12 @@ describe('OutcomeLearner', () => {
     expect(learner.version).toBe(3);
     const rows = learner.rows();
     expect(rows).toHaveLength(2);
-    expect(rows[0]).toMatchObject({ provider: 'ollama', model: 'qwen2.5-coder:7b', complexity: 'moderate', updatedAt: at + 1 });
+    expect(rows[0]).toMatchObject({
+      provider: 'ollama',
+      model: 'qwen2.5-coder:7b',
+      complexity: 'moderate',
+      updatedAt: at + 1,
+    });
 
     const restored = new OutcomeLearner(rows);
     expect(restored.rows()).toEqual(rows);

@@ -67,7 +67,11 @@ describe('PrefixCacheTracker', () => {
   it('a shared system prompt alone counts; a changed earlier message stops the match there', () => {
     const tracker = new PrefixCacheTracker();
     tracker.remember(model, promptChain(turn2));
-    const edited = promptChain([system, { role: 'user', text: 'Something else entirely.' }, ...turn2.slice(2)]);
+    const edited = promptChain([
+      system,
+      { role: 'user', text: 'Something else entirely.' },
+      ...turn2.slice(2),
+    ]);
     expect(tracker.expectedCachedTokens(model, edited)).toBe(Math.floor(edited.tokensThrough[0]!));
   });
 
@@ -79,7 +83,11 @@ describe('PrefixCacheTracker', () => {
     ]);
     for (const conversation of conversations) tracker.remember(model, promptChain(conversation));
     const followUp = (index: number) =>
-      promptChain([...conversations[index]!, { role: 'assistant', text: 'ok' }, { role: 'user', text: 'more' }]);
+      promptChain([
+        ...conversations[index]!,
+        { role: 'assistant', text: 'ok' },
+        { role: 'user', text: 'more' },
+      ]);
     expect(tracker.expectedCachedTokens(model, followUp(0))).toBe(0);
     expect(tracker.expectedCachedTokens(model, followUp(1))).toBeGreaterThan(0);
     expect(tracker.expectedCachedTokens(model, followUp(2))).toBeGreaterThan(0);

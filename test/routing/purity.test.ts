@@ -66,7 +66,11 @@ function importsOf(file: ts.SourceFile): ModuleImport[] {
             clause.namedBindings.elements.length > 0 &&
             clause.namedBindings.elements.every((element) => element.isTypeOnly)));
       found.push({ specifier: node.moduleSpecifier.text, typeOnly });
-    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    } else if (
+      ts.isExportDeclaration(node) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       found.push({ specifier: node.moduleSpecifier.text, typeOnly: node.isTypeOnly });
     } else if (
       ts.isCallExpression(node) &&
@@ -84,7 +88,7 @@ function importsOf(file: ts.SourceFile): ModuleImport[] {
 }
 
 /** What in `source` breaks purity, one line per finding ("imports node:fs", "uses Date.now"). */
-export function findImpurities(source: string, fileName = 'sample.ts'): string[] {
+function findImpurities(source: string, fileName = 'sample.ts'): string[] {
   const file = parse(source, fileName);
   const findings: string[] = [];
   for (const { specifier, typeOnly } of importsOf(file)) {
@@ -97,7 +101,11 @@ export function findImpurities(source: string, fileName = 'sample.ts'): string[]
       const text = node.getText(file).replace(/\s+/g, '');
       if (forbiddenReferences.has(text)) findings.push(`uses ${text}`);
     }
-    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && forbiddenCallees.has(node.expression.text)) {
+    if (
+      ts.isCallExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      forbiddenCallees.has(node.expression.text)
+    ) {
       findings.push(`calls ${node.expression.text}()`);
     }
     if (
@@ -130,7 +138,10 @@ function auditFile(path: string, seen = new Set<string>()): string[] {
   seen.add(path);
   const source = readFileSync(path, 'utf8');
   const name = relative(root, path);
-  const direct = seen.size === 1 ? findImpurities(source, path) : findImpurities(source, path).filter((finding) => finding.startsWith('imports'));
+  const direct =
+    seen.size === 1
+      ? findImpurities(source, path)
+      : findImpurities(source, path).filter((finding) => finding.startsWith('imports'));
   const findings = direct.map((finding) => `${name}: ${finding}`);
   for (const { specifier, typeOnly } of importsOf(parse(source, path))) {
     if (typeOnly || !specifier.startsWith('.')) continue;
@@ -185,7 +196,11 @@ describe('the checker', () => {
     const seen = new Set<string>();
     auditFile(join(folder, 'decide.ts'), seen);
     expect([...seen].map((path) => relative(root, path))).toEqual(
-      expect.arrayContaining(['src/routing/decide.ts', 'src/routing/reasons.ts', 'src/routing/latency-model.ts']),
+      expect.arrayContaining([
+        'src/routing/decide.ts',
+        'src/routing/reasons.ts',
+        'src/routing/latency-model.ts',
+      ]),
     );
     expect([...seen].map((path) => relative(root, path))).not.toContain('src/profiler/model-stats.ts');
   });

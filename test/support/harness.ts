@@ -28,6 +28,8 @@ export interface HarnessOptions {
   env?: Record<string, string | undefined>;
   /** The fetch switchyard uses for upstream calls (to observe what the upstreams answered). */
   fetch?: typeof fetch;
+  /** A SQLite file to use (and keep on close) instead of a fresh temporary one, to test a restart. */
+  databasePath?: string;
 }
 
 export interface Harness {
@@ -63,7 +65,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const directory = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const env: Record<string, string | undefined> = {
     OLLAMA_HOST: ollama.url,
-    SWITCHYARD_DB: join(directory, 'switchyard.db'),
+    SWITCHYARD_DB: options.databasePath ?? join(directory, 'switchyard.db'),
     ...(anthropic ? { ANTHROPIC_API_KEY: anthropic.apiKey, ANTHROPIC_BASE_URL: anthropic.url } : {}),
     ...(gemini ? { GEMINI_API_KEY: gemini.apiKey, GEMINI_BASE_URL: gemini.url } : {}),
     ...options.env,

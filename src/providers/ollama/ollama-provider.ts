@@ -53,17 +53,19 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
   /**
    * A client whose fetches follow `signal`: the official client cannot abort before the response starts,
    * and Node's fetch alone does not reliably abort a running body (see abortable-body.ts).
+   *
+   * `signal` replaces the client's own per-request signal rather than being combined with it
+   * (`AbortSignal.any` is costly per request): that one only aborts through the client's `abort()`,
+   * which switchyard never calls. `redirect: 'error'` with `window: null` spares Node's fetch a copy of
+   * every request (a tee of its body stream) that it makes only to be able to follow redirects; Ollama's
+   * API does not redirect.
    */
   const clientFor = (signal: AbortSignal) =>
     new Ollama({
       host,
       fetch: guardNdjsonResponses(
         abortBodiesOn(
-          (input, init) =>
-            options.fetch(input, {
-              ...init,
-              signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal,
-            }),
+          (input, init) => options.fetch(input, { ...init, signal, redirect: 'error', window: null }),
           signal,
         ),
       ),
@@ -168,9 +170,9 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
         downloadedImages: await downloadImages(request, options.fetch, context.signal),
       });
       const stream = await clientFor(context.signal).chat({ ...body, stream: true });
-      yield* translateStream(stream, sizing.numCtx, options.random, () => {
-        started = true;
-      });
+      // Ollama answered with a 200: a failure from here on is a cut stream, not an engine that is down.
+      started = true;
+      yield* translateStream(stream, sizing.numCtx, options.random);
     } catch (error) {
       throw fromOllamaError(error, { host, model, started });
     }
@@ -193,15 +195,9 @@ async function* translateStream(
   stream: AsyncIterable<OllamaChatResponse>,
   numCtx: number,
   random: () => number,
-  onFirstChunk: () => void,
 ): AsyncGenerator<ChatEvent> {
   let toolCallCount = 0;
-  let first = true;
   for await (const chunk of stream) {
-    if (first) {
-      first = false;
-      onFirstChunk();
-    }
     const message = chunk.message;
     if (message?.thinking) yield { type: 'reasoning-delta', text: message.thinking };
     if (message?.content) yield { type: 'text-delta', text: message.content };

@@ -1,0 +1,129 @@
+/**
+ * @module bench/routing/report
+ * The routing benchmark's verdicts and its printed tables: one row per strategy, switchyard's
+ * prediction errors per model, its adaptation to the slowdown, and PASS/FAIL for each target of the
+ * issue.
+ */
+import type { ModelPrediction, PredictionErrors, StrategySummary } from './analysis.js';
+
+export interface Verdict {
+  target: string;
+  measured: string;
+  passed: boolean;
+}
+
+export const targets = {
+  /** Median absolute percentage error of the local model's predictions after 20 completions. */
+  predictionError: 0.15,
+  /** Deadline attainment at most this many points below the oracle's. */
+  attainmentPoints: 2,
+  /** Local share at least this fraction of the oracle's. */
+  localShareOfOracle: 0.9,
+  /** Adapts to the slowdown within this many requests. */
+  adaptationRequests: 20,
+} as const;
+
+const percent = (value: number) => (Number.isFinite(value) ? `${(value * 100).toFixed(1)}%` : 'n/a');
+const seconds = (value: number) => (Number.isFinite(value) ? `${value.toFixed(1)} s` : 'n/a');
+
+export function evaluateTargets(summaries: readonly StrategySummary[]): Verdict[] {
+  const switchyard = summaries.find((summary) => summary.name === 'switchyard');
+  const oracle = summaries.find((summary) => summary.name === 'oracle');
+  const verdicts: Verdict[] = [];
+  if (!switchyard) return verdicts;
+  const local = switchyard.predictions?.find((prediction) => prediction.model.startsWith('ollama/'));
+  if (local) {
+    const errors = local.after20;
+    verdicts.push({
+      target: `prediction error (median APE, local model, after 20 completions) <= ${percent(targets.predictionError)}`,
+      measured: `ttft ${percent(errors.ttft)}, total ${percent(errors.total)} (n=${errors.count})`,
+      passed: errors.count > 0 && errors.ttft <= targets.predictionError && errors.total <= targets.predictionError,
+    });
+  } else {
+    verdicts.push({ target: 'prediction error', measured: 'no local completions', passed: false });
+  }
+  if (oracle) {
+    const gap = (oracle.met.all - switchyard.met.all) * 100;
+    verdicts.push({
+      target: `deadline attainment within ${targets.attainmentPoints} points of the oracle`,
+      measured: `${percent(switchyard.met.all)} vs ${percent(oracle.met.all)} (${gap >= 0 ? '-' : '+'}${Math.abs(gap).toFixed(1)} points)`,
+      passed: gap <= targets.attainmentPoints,
+    });
+    const ratio = oracle.local.all > 0 ? switchyard.local.all / oracle.local.all : Number.NaN;
+    verdicts.push({
+      target: `local share >= ${percent(targets.localShareOfOracle)} of the oracle's`,
+      measured: `${percent(switchyard.local.all)} vs ${percent(oracle.local.all)} (${percent(ratio)} of it)`,
+      passed: ratio >= targets.localShareOfOracle,
+    });
+  }
+  const adaptation = switchyard.adaptation;
+  verdicts.push({
+    target: `adapts to the 3x slowdown within ${targets.adaptationRequests} requests`,
+    measured:
+      adaptation === undefined
+        ? 'n/a'
+        : `${adaptation.requests ?? 'never'} requests (prediction back within 15%: ${adaptation.predictionRequests ?? 'never'}, last local miss: ${adaptation.decisionRequests}; ${adaptation.localMisses} local misses after the change)`,
+    passed: adaptation?.requests !== undefined && adaptation.requests <= targets.adaptationRequests,
+  });
+  return verdicts;
+}
+
+function pad(cells: readonly string[], widths: readonly number[]): string {
+  return cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!))).join('  ');
+}
+
+function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = header.map((cell, index) => Math.max(cell.length, ...rows.map((row) => row[index]!.length)));
+  return [pad(header, widths), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map((row) => pad(row, widths))].join(
+    '\n',
+  );
+}
+
+export function strategyTable(summaries: readonly StrategySummary[]): string {
+  return table(
+    ['strategy', 'met', 'met before', 'met after', 'local', 'local before', 'local after', 'cloud $', 'p50', 'p95', 'failed'],
+    summaries.map((summary) => [
+      summary.name,
+      percent(summary.met.all),
+      percent(summary.met.before),
+      percent(summary.met.after),
+      percent(summary.local.all),
+      percent(summary.local.before),
+      percent(summary.local.after),
+      `$${summary.cloudCostDollars.toFixed(3)}`,
+      seconds(summary.latency.p50),
+      seconds(summary.latency.p95),
+      String(summary.failed),
+    ]),
+  );
+}
+
+function errorCells(errors: PredictionErrors): string[] {
+  return [
+    String(errors.count),
+    percent(errors.ttft),
+    percent(errors.total),
+    Number.isFinite(errors.ttftRatio) ? errors.ttftRatio.toFixed(2) : 'n/a',
+    Number.isFinite(errors.totalRatio) ? errors.totalRatio.toFixed(2) : 'n/a',
+  ];
+}
+
+export function predictionTable(predictions: readonly ModelPrediction[]): string {
+  const rows: string[][] = [];
+  for (const prediction of predictions) {
+    const slices: Array<[string, PredictionErrors]> = [
+      ['all', prediction.overall],
+      ['after 20', prediction.after20],
+      ['before slowdown', prediction.before],
+      ['after slowdown', prediction.after],
+      ['after 20, before', prediction.after20Before],
+      ['after 20, after', prediction.after20After],
+    ];
+    for (const [slice, errors] of slices) rows.push([`${prediction.model} ${slice}`, ...errorCells(errors)]);
+  }
+  return table(['model, completions', 'n', 'ttft MdAPE', 'total MdAPE', 'ttft pred/meas', 'total pred/meas'], rows);
+}
+
+export function verdictLines(verdicts: readonly Verdict[]): string {
+  return verdicts.map((verdict) => `${verdict.passed ? 'PASS' : 'FAIL'}  ${verdict.target}: ${verdict.measured}`).join('\n');
+}

@@ -1,0 +1,207 @@
+/**
+ * @module bench/routing/run
+ * The routing benchmark (issue 4): one seeded workload of coding requests, run through switchyard's
+ * full HTTP path against the simulated Ollama and the simulated Anthropic, once per strategy, each in a
+ * fresh environment — switchyard `auto`, always local, always cloud, a static prompt-size threshold, and
+ * an oracle that knows the simulator's true timings. Halfway through every run, the local model becomes
+ * three times slower. Prints a table and PASS/FAIL per target, writes `bench/out/routing.json`.
+ *
+ * `npx tsx bench/routing/run.ts [--quick] [--requests N] [--speed N] [--seed N] [--threshold T]
+ *   [--strategies switchyard,oracle,...] [--routing '{"deadline_quantile":0.8}']`
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { BenchContext, BenchOutcome } from '../suite.js';
+import { outcomesOf, type StrategySummary, summarise } from './analysis.js';
+import { type BenchTiming, cloudModel, localModel } from './environment.js';
+import { evaluateTargets, predictionTable, strategyTable, targets, verdictLines } from './report.js';
+import { runStrategy, type StrategyRun, warmUp } from './run-strategy.js';
+import { type StrategyName, strategyNames } from './strategies.js';
+import { generateWorkload, type WorkloadRequest } from './workload.js';
+
+interface Settings {
+  requests: number;
+  speed: number;
+  seed: number;
+  /** Static-threshold strategy: local below this many tokens (characters / 4). */
+  thresholdTokens: number;
+  strategies: StrategyName[];
+  routing: Record<string, unknown> | undefined;
+  timing: BenchTiming;
+  /** Mean gap between arrivals and the idle periods, simulated ms. */
+  meanGapMs: number;
+  idleGapMs: number;
+  slowdownFactor: number;
+  /** Real ms switchyard and the HTTP hops add to a local answer, for the oracle (measured: ~10 ms). */
+  oracleOverheadMs: number;
+}
+
+function settingsFrom(args: string[]): Settings {
+  const { values } = parseArgs({
+    args,
+    strict: false,
+    options: {
+      quick: { type: 'boolean', default: false },
+      requests: { type: 'string' },
+      speed: { type: 'string' },
+      seed: { type: 'string' },
+      threshold: { type: 'string' },
+      strategies: { type: 'string' },
+      routing: { type: 'string' },
+    },
+  });
+  const number = (value: unknown, fallback: number) => {
+    const parsed = typeof value === 'string' ? Number(value) : Number.NaN;
+    return Number.isFinite(parsed) && parsed > 0 ? parsed : fallback;
+  };
+  const strategies =
+    typeof values.strategies === 'string'
+      ? values.strategies.split(',').map((name) => {
+          if (!(strategyNames as readonly string[]).includes(name)) {
+            throw new Error(`unknown strategy ${name}; known: ${strategyNames.join(', ')}`);
+          }
+          return name as StrategyName;
+        })
+      : [...strategyNames];
+  const speed = number(values.speed, 10);
+  return {
+    requests: Math.round(number(values.requests, values.quick === true ? 120 : 240)),
+    speed,
+    seed: number(values.seed, 42),
+    thresholdTokens: number(values.threshold, 5000),
+    strategies,
+    routing: typeof values.routing === 'string' ? (JSON.parse(values.routing) as Record<string, unknown>) : undefined,
+    timing: {
+      speed,
+      keepAliveMs: 60_000,
+      ttftDeadlineMs: 20_000,
+      totalDeadlineMs: 60_000,
+      pollIntervalMs: 5_000,
+    },
+    meanGapMs: 3_000,
+    idleGapMs: 90_000,
+    slowdownFactor: 3,
+    oracleOverheadMs: 10,
+  };
+}
+
+function describeWorkload(workload: readonly WorkloadRequest[]) {
+  const counts: Record<string, number> = {};
+  for (const request of workload) counts[`${request.client}/${request.size}`] = (counts[`${request.client}/${request.size}`] ?? 0) + 1;
+  const characters = workload.map((request) => request.characters).sort((left, right) => left - right);
+  return {
+    requests: workload.length,
+    spanSimulatedSeconds: (workload.at(-1)?.arrivalMs ?? 0) / 1000,
+    byClientAndSize: counts,
+    characters: {
+      min: characters[0],
+      median: characters[Math.floor(characters.length / 2)],
+      max: characters.at(-1),
+    },
+  };
+}
+
+export async function run(context: BenchContext): Promise<BenchOutcome> {
+  const settings = settingsFrom(context.args);
+  const { timing } = settings;
+  const workload = generateWorkload({
+    seed: settings.seed,
+    count: settings.requests,
+    meanGapMs: settings.meanGapMs,
+    idleGapMs: settings.idleGapMs,
+    idleAt: [0.3, 0.75],
+  });
+  const slowdownAt = Math.floor(workload.length / 2);
+  const runSettings = {
+    timing,
+    seed: settings.seed,
+    slowdownAt,
+    slowdownFactor: settings.slowdownFactor,
+    strategy: {
+      thresholdTokens: settings.thresholdTokens,
+      oracle: {
+        model: localModel,
+        speed: timing.speed,
+        seed: settings.seed,
+        keepAliveMs: timing.keepAliveMs,
+        minContext: 8192,
+        contextStep: 8192,
+        overheadMs: settings.oracleOverheadMs,
+      },
+    },
+    ...(settings.routing ? { routing: settings.routing } : {}),
+    log: (line: string) => console.log(line),
+  };
+  console.log(
+    `routing bench: ${workload.length} requests, speed x${timing.speed}, seed ${settings.seed}, slowdown x${settings.slowdownFactor} at request ${slowdownAt}; strategies: ${settings.strategies.join(', ')}`,
+  );
+  await warmUp(workload, runSettings);
+
+  const runs: StrategyRun[] = [];
+  for (const name of settings.strategies) {
+    console.log(`strategy ${name}`);
+    const result = await runStrategy(name, workload, runSettings);
+    console.log(`  done in ${result.wallSeconds.toFixed(1)} s`);
+    runs.push(result);
+  }
+  const summaries: StrategySummary[] = runs.map((result) => summarise(result, workload, timing, slowdownAt));
+  const verdicts = evaluateTargets(summaries);
+  const passed = verdicts.length > 0 && verdicts.every((verdict) => verdict.passed);
+
+  console.log('');
+  console.log(strategyTable(summaries));
+  const switchyard = summaries.find((summary) => summary.name === 'switchyard');
+  if (switchyard?.predictions) {
+    console.log('');
+    console.log(predictionTable(switchyard.predictions));
+    console.log('');
+    console.log(`switchyard reasons: ${JSON.stringify(switchyard.reasons)}`);
+  }
+  console.log('');
+  console.log(verdictLines(verdicts));
+
+  mkdirSync(context.outDir, { recursive: true });
+  const resultPath = join(context.outDir, 'routing.json');
+  writeFileSync(
+    resultPath,
+    `${JSON.stringify(
+      {
+        bench: 'routing',
+        date: new Date().toISOString(),
+        machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAverageAtEnd: loadavg() },
+        settings: {
+          ...settings,
+          localModel: `ollama/${localModel}`,
+          cloudModel: `anthropic/${cloudModel}`,
+          slowdownAt,
+          note: 'times in simulated ms unless named otherwise; real ms = simulated ms / speed',
+        },
+        workload: describeWorkload(workload),
+        targets,
+        summaries,
+        verdicts,
+        passed,
+        requests: runs.map((result) => ({
+          strategy: result.name,
+          outcomes: outcomesOf(result, workload, timing).map((outcome, position) => ({
+            ...outcome,
+            predictedTotalMs: result.records[position]?.result.predictedTotalMs,
+            truth: result.records[position]?.truth,
+          })),
+        })),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`\nwrote ${resultPath}`);
+  return { name: 'routing', passed, resultPath };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const outcome = await run({ args: process.argv.slice(2), outDir: resolve('bench/out') });
+  process.exit(outcome.passed ? 0 : 1);
+}
