@@ -83,6 +83,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
         poll_interval_ms: scaled(timing.pollIntervalMs),
         // The machine runs Ollama with OLLAMA_NUM_PARALLEL=2, and its owner says so.
         local_parallel_slots: 2,
+        circuit_breaker: { cooldown_ms: scaled(30_000) },
         ...options.routing,
       },
       retry: { base_delay_ms: scaled(250), max_delay_ms: scaled(8000) },

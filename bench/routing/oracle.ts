@@ -73,7 +73,10 @@ export class Oracle {
     this.spec = spec;
   }
 
-  setSlowdown(factor: number): void {
+  /** The model is `factor` times slower from `now` on: what is still running takes longer too. */
+  setSlowdown(factor: number, now: number): void {
+    const stretch = factor / this.slowdown;
+    for (const slot of this.slots) if (slot.freeAt > now) slot.freeAt = now + (slot.freeAt - now) * stretch;
     this.slowdown = factor;
   }
 

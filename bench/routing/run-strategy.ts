@@ -38,8 +38,6 @@ export interface RunSettings {
   slowdownFactor: number;
   strategy: StrategySettings;
   routing?: Record<string, unknown>;
-  /** Progress lines go here. */
-  log: (line: string) => void;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -75,6 +73,7 @@ export async function runStrategy(
   name: StrategyName,
   workload: readonly WorkloadRequest[],
   settings: RunSettings,
+  log: (line: string) => void,
 ): Promise<StrategyRun> {
   const { timing } = settings;
   const environment = await startEnvironment({
@@ -91,7 +90,7 @@ export async function runStrategy(
       await sleep(started + request.arrivalMs / timing.speed - performance.now());
       if (request.index === settings.slowdownAt) {
         environment.ollama.setSlowdown(localModel, settings.slowdownFactor);
-        strategy.onSlowdown?.(settings.slowdownFactor);
+        strategy.onSlowdown?.(settings.slowdownFactor, performance.now());
       }
       const now = performance.now();
       const deadlines = {
@@ -114,7 +113,7 @@ export async function runStrategy(
         }),
       );
       if ((request.index + 1) % 50 === 0) {
-        settings.log(`  ${name}: ${request.index + 1}/${workload.length} sent, ${records.length} answered`);
+        log(`${name}: ${request.index + 1}/${workload.length} sent, ${records.length} answered`);
       }
     }
     await Promise.all(pending);

@@ -9,6 +9,7 @@
  * `npx tsx bench/routing/run.ts [--quick] [--requests N] [--speed N] [--seed N] [--threshold T]
  *   [--strategies switchyard,oracle,...] [--routing '{"deadline_quantile":0.8}']`
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,9 +19,10 @@ import type { BenchContext, BenchOutcome } from '../suite.js';
 import { outcomesOf, type StrategySummary, summarise } from './analysis.js';
 import { type BenchTiming, cloudModel, localModel } from './environment.js';
 import { evaluateTargets, predictionTable, strategyTable, targets, verdictLines } from './report.js';
-import { runStrategy, type StrategyRun, warmUp } from './run-strategy.js';
+import type { RunSettings, StrategyRun } from './run-strategy.js';
 import { type StrategyName, strategyNames } from './strategies.js';
-import { generateWorkload, type WorkloadRequest } from './workload.js';
+import type { StrategyJob, StrategyMessage } from './strategy-process.js';
+import { generateWorkload, type WorkloadOptions, type WorkloadRequest } from './workload.js';
 
 interface Settings {
   requests: number;
@@ -29,6 +31,8 @@ interface Settings {
   /** Static-threshold strategy: local below this many tokens (characters / 4). */
   thresholdTokens: number;
   strategies: StrategyName[];
+  /** Strategies run at once, each in its own process. */
+  parallel: number;
   routing: Record<string, unknown> | undefined;
   timing: BenchTiming;
   /** Mean gap between arrivals and the idle periods, simulated ms. */
@@ -50,6 +54,7 @@ function settingsFrom(args: string[]): Settings {
       seed: { type: 'string' },
       threshold: { type: 'string' },
       strategies: { type: 'string' },
+      parallel: { type: 'string' },
       routing: { type: 'string' },
     },
   });
@@ -73,6 +78,7 @@ function settingsFrom(args: string[]): Settings {
     seed: number(values.seed, 42),
     thresholdTokens: number(values.threshold, 5000),
     strategies,
+    parallel: Math.round(number(values.parallel, strategies.length)),
     routing: typeof values.routing === 'string' ? (JSON.parse(values.routing) as Record<string, unknown>) : undefined,
     timing: {
       speed,
@@ -104,18 +110,87 @@ function describeWorkload(workload: readonly WorkloadRequest[]) {
   };
 }
 
+const running = new Set<ChildProcess>();
+let exitHandlersInstalled = false;
+
+function installExitHandlers(): void {
+  if (exitHandlersInstalled) return;
+  exitHandlersInstalled = true;
+  process.on('exit', () => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of running) child.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
+/** Runs one strategy in a child process (a fresh process is a fresh environment) and returns its run. */
+function runInChild(job: StrategyJob, timeoutMs: number): Promise<StrategyRun> {
+  installExitHandlers();
+  return new Promise((resolvePromise, reject) => {
+    const child = fork(new URL('./strategy-process.ts', import.meta.url), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    running.add(child);
+    let result: StrategyRun | undefined;
+    let failure: string | undefined;
+    const timer = setTimeout(() => {
+      failure = `${job.name} did not finish within ${Math.round(timeoutMs / 1000)} s`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('message', (message: StrategyMessage) => {
+      if (message.type === 'progress') console.log(`  ${message.line}`);
+      else if (message.type === 'result') result = message.run;
+      else failure = message.message;
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      running.delete(child);
+      if (result) resolvePromise(result);
+      else reject(new Error(failure ?? `${job.name} exited with code ${code} and no result`));
+    });
+    child.send(job);
+  });
+}
+
+async function runAll(
+  names: readonly StrategyName[],
+  parallel: number,
+  workload: WorkloadOptions,
+  settings: RunSettings,
+  timeoutMs: number,
+): Promise<StrategyRun[]> {
+  const results = new Map<StrategyName, StrategyRun>();
+  const queue = [...names];
+  const worker = async () => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      console.log(`strategy ${name}: started`);
+      const result = await runInChild({ name, workload, settings }, timeoutMs);
+      console.log(`strategy ${name}: done in ${result.wallSeconds.toFixed(1)} s`);
+      results.set(name, result);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, names.length)) }, worker));
+  return names.map((name) => results.get(name)!);
+}
+
 export async function run(context: BenchContext): Promise<BenchOutcome> {
   const settings = settingsFrom(context.args);
   const { timing } = settings;
-  const workload = generateWorkload({
+  const workloadOptions: WorkloadOptions = {
     seed: settings.seed,
     count: settings.requests,
     meanGapMs: settings.meanGapMs,
     idleGapMs: settings.idleGapMs,
     idleAt: [0.3, 0.75],
-  });
+  };
+  const workload = generateWorkload(workloadOptions);
   const slowdownAt = Math.floor(workload.length / 2);
-  const runSettings = {
+  const runSettings: RunSettings = {
     timing,
     seed: settings.seed,
     slowdownAt,
@@ -133,20 +208,13 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
       },
     },
     ...(settings.routing ? { routing: settings.routing } : {}),
-    log: (line: string) => console.log(line),
   };
   console.log(
-    `routing bench: ${workload.length} requests, speed x${timing.speed}, seed ${settings.seed}, slowdown x${settings.slowdownFactor} at request ${slowdownAt}; strategies: ${settings.strategies.join(', ')}`,
+    `routing bench: ${workload.length} requests, speed x${timing.speed}, seed ${settings.seed}, slowdown x${settings.slowdownFactor} at request ${slowdownAt}; strategies: ${settings.strategies.join(', ')} (${settings.parallel} at a time)`,
   );
-  await warmUp(workload, runSettings);
-
-  const runs: StrategyRun[] = [];
-  for (const name of settings.strategies) {
-    console.log(`strategy ${name}`);
-    const result = await runStrategy(name, workload, runSettings);
-    console.log(`  done in ${result.wallSeconds.toFixed(1)} s`);
-    runs.push(result);
-  }
+  // Far beyond a run's length (the workload spans ~85 s at speed 10, an overloaded local model ~200 s).
+  const spanMs = (workload.at(-1)?.arrivalMs ?? 0) / timing.speed;
+  const runs = await runAll(settings.strategies, settings.parallel, workloadOptions, runSettings, 4 * spanMs + 120_000);
   const summaries: StrategySummary[] = runs.map((result) => summarise(result, workload, timing, slowdownAt));
   const verdicts = evaluateTargets(summaries);
   const passed = verdicts.length > 0 && verdicts.every((verdict) => verdict.passed);

@@ -15,7 +15,7 @@ export interface Strategy {
   name: StrategyName;
   /** The model id to send; `now` is performance.now(). */
   choose(request: WorkloadRequest, now: number, deadlines: { ttftMs: number; totalMs: number }): string;
-  onSlowdown?(factor: number): void;
+  onSlowdown?(factor: number, now: number): void;
   finished?(request: WorkloadRequest, now: number, model: string): void;
   /** The oracle's true local times (real ms) per request index, for the report. */
   truth?: Map<number, TruePrediction>;
@@ -59,7 +59,7 @@ export function createStrategy(name: StrategyName, settings: StrategySettings): 
           }
           return cloud;
         },
-        onSlowdown: (factor) => oracle.setSlowdown(factor),
+        onSlowdown: (factor, now) => oracle.setSlowdown(factor, now),
         finished(request, now, model) {
           if (model === local) oracle.finished(request, now);
         },

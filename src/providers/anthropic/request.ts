@@ -6,6 +6,7 @@
  * blocks must not be empty, and structured output has no `response_format`. Each rule is handled here,
  * where it can be checked with one inline snapshot of the outgoing body.
  */
+
 import type {
   ContentBlockParam,
   ImageBlockParam,
@@ -17,6 +18,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import { invalidRequest } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart, ToolDefinition } from '../../openai/chat-request.js';
+import { parseToolArguments } from '../../openai/tool-arguments.js';
 
 /**
  * The body sent to `POST /v1/messages`. SDK 1.x dropped `temperature` and `top_p` from its types because
@@ -202,7 +204,7 @@ function toBlocks(message: Exclude<ChatMessage, { role: 'system' }>, index: numb
           type: 'tool_use',
           id: call.id,
           name: call.name,
-          input: parseArguments(
+          input: parseToolArguments(
             call.arguments,
             `messages.${index}.tool_calls.${callIndex}.function.arguments`,
           ),
@@ -241,25 +243,6 @@ function userPart(part: ContentPart, index: number, partIndex: number): ContentB
 
 function isSupportedImageType(mediaType: string): mediaType is SupportedImageType {
   return supportedImageTypes.has(mediaType);
-}
-
-/** OpenAI carries tool arguments as a JSON string; Anthropic wants the object itself. */
-function parseArguments(text: string, param: string): Record<string, unknown> {
-  // Some clients send "" for a call without arguments.
-  if (text.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw invalidRequest(
-      `${param} is not valid JSON, and Claude needs tool call arguments as a JSON object. Send the arguments exactly as the model produced them.`,
-      param,
-    );
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw invalidRequest(`${param} must be a JSON object (Claude's tool inputs are objects).`, param);
-  }
-  return parsed as Record<string, unknown>;
 }
 
 /**

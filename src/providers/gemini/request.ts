@@ -5,6 +5,7 @@
  * are `user`/`model` and should alternate, tool results are `functionResponse` parts of a user turn and
  * must name the function (OpenAI only carries the call id), and tool arguments are objects, not strings.
  */
+
 import {
   type Content,
   FunctionCallingConfigMode,
@@ -15,6 +16,7 @@ import {
 } from '@google/genai';
 import { invalidRequest } from '../../errors.js';
 import type { ChatRequest, ContentPart, ToolChoice } from '../../openai/chat-request.js';
+import { parseToolArguments } from '../../openai/tool-arguments.js';
 import { toGeminiParameters, toGeminiResponseSchema } from './json-schema.js';
 
 /** What `generateContentStream` needs besides the model and the abort signal. */
@@ -133,7 +135,7 @@ function toContents(request: ChatRequest, model: string): Content[] {
         const parts: Part[] = message.content === '' ? [] : [{ text: message.content }];
         message.toolCalls.forEach((call, callIndex) => {
           functionNames.set(call.id, call.name);
-          const args = parseArguments(
+          const args = parseToolArguments(
             call.arguments,
             `messages.${index}.tool_calls.${callIndex}.function.arguments`,
           );
@@ -206,24 +208,6 @@ function guessImageType(url: string): string {
   }
   const extension = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase();
   return (extension && imageTypes[extension]) || 'image/jpeg';
-}
-
-function parseArguments(text: string, param: string): Record<string, unknown> {
-  // Some clients send "" for a call without arguments.
-  if (text.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw invalidRequest(
-      `${param} is not valid JSON. Gemini needs tool call arguments as a JSON object: send the arguments exactly as the model produced them.`,
-      param,
-    );
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw invalidRequest(`${param} must be a JSON object (Gemini takes arguments as an object).`, param);
-  }
-  return parsed as Record<string, unknown>;
 }
 
 /** Tool results are free text in OpenAI; structured results are passed to Gemini as structure. */

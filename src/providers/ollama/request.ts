@@ -4,6 +4,7 @@
  * matter: tool-call arguments are JSON objects (not strings), tool results name the tool rather than the
  * call id, images are bare base64 strings on the message, and sampling options live under `options`.
  */
+
 import type {
   ChatRequest as OllamaChatRequest,
   Message as OllamaMessage,
@@ -11,6 +12,7 @@ import type {
 } from 'ollama';
 import { invalidRequest } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart } from '../../openai/chat-request.js';
+import { parseToolArguments } from '../../openai/tool-arguments.js';
 
 export interface OllamaRequestSettings {
   model: string;
@@ -82,7 +84,15 @@ function toOllamaMessage(
   if (message.toolCalls.length > 0) {
     result.tool_calls = message.toolCalls.map((call, callIndex) => {
       toolNamesById.set(call.id, call.name);
-      return { function: { name: call.name, arguments: parseArguments(call.arguments, index, callIndex) } };
+      return {
+        function: {
+          name: call.name,
+          arguments: parseToolArguments(
+            call.arguments,
+            `messages.${index}.tool_calls.${callIndex}.function.arguments`,
+          ),
+        },
+      };
     });
   }
   return result;
@@ -113,21 +123,4 @@ function userMessage(parts: ContentPart[], downloadedImages: ReadonlyMap<string,
   const message: OllamaMessage = { role: 'user', content };
   if (images.length > 0) message.images = images;
   return message;
-}
-
-function parseArguments(text: string, messageIndex: number, callIndex: number): Record<string, unknown> {
-  const param = `messages.${messageIndex}.tool_calls.${callIndex}.function.arguments`;
-  let parsed: unknown;
-  try {
-    parsed = text.trim() === '' ? {} : JSON.parse(text);
-  } catch {
-    throw invalidRequest(
-      `${param} is not valid JSON. Send the tool call's arguments as a JSON object string.`,
-      param,
-    );
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw invalidRequest(`${param} must be a JSON object string, as the model produced it.`, param);
-  }
-  return parsed as Record<string, unknown>;
 }
