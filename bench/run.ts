@@ -34,7 +34,9 @@ for (const name of selected) {
     outcomes.push(await bench.run({ args: flags, outDir }));
   } catch (error) {
     crashed = true;
-    console.error(`bench ${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    console.error(
+      `bench ${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
   }
 }
 

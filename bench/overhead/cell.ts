@@ -5,8 +5,15 @@
  * every target alike. Records latencies, the proxies' CPU time per request and switchyard's peak RSS.
  */
 import { type LoadTarget, runBatch, type Sample } from './load.js';
-import { readCpuMs, RssSampler } from './process-stats.js';
-import { addedOver, type CellResult, type ProxyName, ratioOf, type TargetName, targetOrder } from './report.js';
+import { RssSampler, readCpuMs } from './process-stats.js';
+import {
+  addedOver,
+  type CellResult,
+  type ProxyName,
+  ratioOf,
+  type TargetName,
+  targetOrder,
+} from './report.js';
 import { summarise, type TargetSummary } from './stats.js';
 
 export interface CellSettings {

@@ -139,7 +139,8 @@ export async function waitUntilAnswering(url: string, child: Child, timeoutMs = 
       await response.arrayBuffer();
       return;
     } catch {
-      if (Date.now() > deadline) throw new Error(`${child.name} did not answer at ${url}: ${child.stderrTail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${child.name} did not answer at ${url}: ${child.stderrTail()}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -111,5 +111,10 @@ export async function runBatch(target: LoadTarget, count: number, concurrency: n
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return { samples, errors, ...(firstError !== undefined ? { firstError } : {}), elapsedMs: performance.now() - started };
+  return {
+    samples,
+    errors,
+    ...(firstError !== undefined ? { firstError } : {}),
+    elapsedMs: performance.now() - started,
+  };
 }

@@ -104,7 +104,9 @@ if (isMain) {
     },
   });
   if (values.upstream === undefined) {
-    console.error('usage: tsx bench/overhead/passthrough-proxy.ts --upstream http://127.0.0.1:11434 [--port 0]');
+    console.error(
+      'usage: tsx bench/overhead/passthrough-proxy.ts --upstream http://127.0.0.1:11434 [--port 0]',
+    );
     process.exit(2);
   }
   const proxy = await startPassthroughProxy({

@@ -41,7 +41,9 @@ export function readCpuMs(pid: number): number | undefined {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const user = Number(fields[11]);
   const system = Number(fields[12]);
-  return Number.isFinite(user) && Number.isFinite(system) ? ((user + system) * 1000) / ticksPerSecond : undefined;
+  return Number.isFinite(user) && Number.isFinite(system)
+    ? ((user + system) * 1000) / ticksPerSecond
+    : undefined;
 }
 
 export class RssSampler {

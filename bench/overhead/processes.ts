@@ -84,7 +84,14 @@ export async function startProcesses(
   const simulatorChild = spawnChild({
     name: 'ollama simulator',
     stderrLog: join(logDir, 'overhead-simulator.log'),
-    args: [...tsx, 'bench/overhead/simulator-process.ts', '--speed', String(settings.speed), '--parallel', '64'],
+    args: [
+      ...tsx,
+      'bench/overhead/simulator-process.ts',
+      '--speed',
+      String(settings.speed),
+      '--parallel',
+      '64',
+    ],
     ipc: true,
   });
   const simulator = { child: simulatorChild, url: await firstLine(simulatorChild) };
@@ -122,7 +129,10 @@ export async function startProcesses(
  * direct and floor requests ask for the same work (same num_ctx and keep_alive: a different num_ctx
  * would make the simulator reload the model between targets).
  */
-export async function nativeBodyOf(processes: Processes, switchyardBody: object): Promise<Record<string, unknown>> {
+export async function nativeBodyOf(
+  processes: Processes,
+  switchyardBody: object,
+): Promise<Record<string, unknown>> {
   await fetch(`${processes.simulator.url}/__sim/requests`, { method: 'DELETE' });
   const response = await fetch(`${processes.switchyard.url}/v1/chat/completions`, {
     method: 'POST',
@@ -136,7 +146,9 @@ export async function nativeBodyOf(processes: Processes, switchyardBody: object)
   const recorded = (await (await fetch(`${processes.simulator.url}/__sim/requests`)).json()) as {
     requests: Array<{ method: string; path: string; body: unknown }>;
   };
-  const chat = recorded.requests.filter((entry) => entry.method === 'POST' && entry.path === '/api/chat').at(-1);
+  const chat = recorded.requests
+    .filter((entry) => entry.method === 'POST' && entry.path === '/api/chat')
+    .at(-1);
   if (!chat || typeof chat.body !== 'object' || chat.body === null) {
     throw new Error('the simulator recorded no /api/chat request from switchyard');
   }
@@ -170,7 +182,12 @@ export function targetsFor(
       body: native,
       completed: nativeCompleted,
     },
-    floor: { name: 'floor', url: new URL('/api/chat', processes.floor.url), body: native, completed: nativeCompleted },
+    floor: {
+      name: 'floor',
+      url: new URL('/api/chat', processes.floor.url),
+      body: native,
+      completed: nativeCompleted,
+    },
     switchyard: switchyardTarget('switchyard', processes.switchyard),
     ...(processes.baseline ? { baseline: switchyardTarget('baseline', processes.baseline) } : {}),
   };

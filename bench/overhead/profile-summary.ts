@@ -55,7 +55,8 @@ export function callTree(profile: CpuProfile, minimumShare: number, focus?: stri
   const root = profile.nodes[0]!;
   total(root.id);
   let busy = 0;
-  for (const [id, micros] of selfMicros) if (byId.get(id)!.callFrame.functionName !== '(idle)') busy += micros;
+  for (const [id, micros] of selfMicros)
+    if (byId.get(id)!.callFrame.functionName !== '(idle)') busy += micros;
   const label = (node: ProfileNode) =>
     `${node.callFrame.functionName || '(anonymous)'} ${origin(node.callFrame.url, node.callFrame.functionName)}:${node.callFrame.lineNumber + 1}`;
   const lines: string[] = [];

@@ -24,7 +24,8 @@ export interface CellResult {
   rounds: number;
   /** The cell hit its time cap before every round ran. */
   truncated: boolean;
-  targets: Partial<Record<TargetName, TargetSummary>> & Record<'direct' | 'floor' | 'switchyard', TargetSummary>;
+  targets: Partial<Record<TargetName, TargetSummary>> &
+    Record<'direct' | 'floor' | 'switchyard', TargetSummary>;
   /** Latency each proxy adds over calling the simulator directly (difference of percentiles, ms). */
   added: Partial<Record<ProxyName, Added>> & Record<'floor' | 'switchyard', Added>;
   /** switchyard's added latency over the floor's, at p50 and p99 (undefined when the floor adds ~nothing). */
@@ -95,7 +96,8 @@ export function evaluateTargets(cells: CellResult[], peakRssBytes: number): Targ
 }
 
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : 'n/a');
-const signed = (value: number) => (Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(3)}` : 'n/a');
+const signed = (value: number) =>
+  Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(3)}` : 'n/a';
 const ratio = (value: number | undefined) => (value === undefined ? 'n/a' : `${value.toFixed(2)}×`);
 
 /** A Markdown table: one row per cell and target. Latencies in ms. */
@@ -144,8 +146,11 @@ export function formatTable(cells: CellResult[]): string {
       ]);
     }
   }
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((text, column) => text.padEnd(widths[column]!)).join(' | ')} |`;
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((text, column) => text.padEnd(widths[column]!)).join(' | ')} |`;
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 

@@ -19,7 +19,14 @@ import { stopAll } from './children.js';
 import { destroyAgents, runBatch } from './load.js';
 import { readMemory } from './process-stats.js';
 import { nativeBodyOf, type Processes, startProcesses, targetsFor } from './processes.js';
-import { type CellResult, cellLabel, evaluateTargets, formatTable, formatVerdicts, targetOrder } from './report.js';
+import {
+  type CellResult,
+  cellLabel,
+  evaluateTargets,
+  formatTable,
+  formatVerdicts,
+  targetOrder,
+} from './report.js';
 
 interface Settings {
   /** Simulator speed factor: divides every simulated delay. */

@@ -43,7 +43,12 @@ export interface TargetSummary {
   cpuMsPerRequest?: number;
 }
 
-export function summarise(samples: Sample[], errors: number, busyMs: number, firstError?: string): TargetSummary {
+export function summarise(
+  samples: Sample[],
+  errors: number,
+  busyMs: number,
+  firstError?: string,
+): TargetSummary {
   return {
     requests: samples.length,
     errors,

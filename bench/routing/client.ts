@@ -71,7 +71,13 @@ export async function sendRequest(request: WorkloadRequest, options: SendOptions
     };
     if (response.status !== 200 || !response.body) {
       const text = await response.text();
-      return { ...base, ttftMs, totalMs: performance.now() - started, completionTokens, error: text.slice(0, 300) };
+      return {
+        ...base,
+        ttftMs,
+        totalMs: performance.now() - started,
+        completionTokens,
+        error: text.slice(0, 300),
+      };
     }
     const decoder = new TextDecoder();
     let buffered = '';

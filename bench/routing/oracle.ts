@@ -82,11 +82,13 @@ export class Oracle {
 
   /** True times if `request` were sent to the local model at `now` (real ms, performance.now()). */
   predict(request: WorkloadRequest, now: number): TruePrediction {
-    return this.plan(request, now)?.prediction ?? {
-      ttftMs: Number.POSITIVE_INFINITY,
-      totalMs: Number.POSITIVE_INFINITY,
-      cold: false,
-    };
+    return (
+      this.plan(request, now)?.prediction ?? {
+        ttftMs: Number.POSITIVE_INFINITY,
+        totalMs: Number.POSITIVE_INFINITY,
+        cold: false,
+      }
+    );
   }
 
   /** Records that `request` was sent to the local model at `now`. */
@@ -141,18 +143,23 @@ export class Oracle {
 
     // When the model is ready for this request: now, after a load, or after a reload once slots drain.
     const busyUntil = Math.max(now, ...this.slots.map((slot) => slot.freeAt));
-    const keptUntil = Math.max(...this.slots.map((slot) => slot.freeAt), 0) + this.settings.keepAliveMs / speed;
+    const keptUntil =
+      Math.max(...this.slots.map((slot) => slot.freeAt), 0) + this.settings.keepAliveMs / speed;
     const loaded = this.loadedCtx !== undefined && now < keptUntil;
     const cold = !loaded || this.loadedCtx !== numCtx;
     let readyAt = now;
     if (cold) {
       const load =
-        loadTimeMs(this.spec, numCtx, this.slowdown) * jitterFactor(this.settings.seed, this.loadCounter, 'load');
+        loadTimeMs(this.spec, numCtx, this.slowdown) *
+        jitterFactor(this.settings.seed, this.loadCounter, 'load');
       readyAt = (loaded ? busyUntil : now) + load / speed;
     }
     // A free slot, preferring the one sharing the longest prefix (slots are empty after a load).
     const slots = cold
-      ? Array.from({ length: Math.max(1, this.spec.parallel) }, () => ({ freeAt: readyAt, cached: [] as string[] }))
+      ? Array.from({ length: Math.max(1, this.spec.parallel) }, () => ({
+          freeAt: readyAt,
+          cached: [] as string[],
+        }))
       : this.slots;
     let slot = 0;
     let startAt = Number.POSITIVE_INFINITY;

@@ -37,7 +37,8 @@ export function evaluateTargets(summaries: readonly StrategySummary[]): Verdict[
     verdicts.push({
       target: `prediction error (median APE, local model, after 20 completions) <= ${percent(targets.predictionError)}`,
       measured: `ttft ${percent(errors.ttft)}, total ${percent(errors.total)} (n=${errors.count})`,
-      passed: errors.count > 0 && errors.ttft <= targets.predictionError && errors.total <= targets.predictionError,
+      passed:
+        errors.count > 0 && errors.ttft <= targets.predictionError && errors.total <= targets.predictionError,
     });
   } else {
     verdicts.push({ target: 'prediction error', measured: 'no local completions', passed: false });
@@ -69,19 +70,35 @@ export function evaluateTargets(summaries: readonly StrategySummary[]): Verdict[
 }
 
 function pad(cells: readonly string[], widths: readonly number[]): string {
-  return cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!))).join('  ');
+  return cells
+    .map((cell, index) => (index === 0 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!)))
+    .join('  ');
 }
 
 function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = header.map((cell, index) => Math.max(cell.length, ...rows.map((row) => row[index]!.length)));
-  return [pad(header, widths), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map((row) => pad(row, widths))].join(
-    '\n',
-  );
+  return [
+    pad(header, widths),
+    widths.map((width) => '-'.repeat(width)).join('  '),
+    ...rows.map((row) => pad(row, widths)),
+  ].join('\n');
 }
 
 export function strategyTable(summaries: readonly StrategySummary[]): string {
   return table(
-    ['strategy', 'met', 'met before', 'met after', 'local', 'local before', 'local after', 'cloud $', 'p50', 'p95', 'failed'],
+    [
+      'strategy',
+      'met',
+      'met before',
+      'met after',
+      'local',
+      'local before',
+      'local after',
+      'cloud $',
+      'p50',
+      'p95',
+      'failed',
+    ],
     summaries.map((summary) => [
       summary.name,
       percent(summary.met.all),
@@ -121,9 +138,14 @@ export function predictionTable(predictions: readonly ModelPrediction[]): string
     ];
     for (const [slice, errors] of slices) rows.push([`${prediction.model} ${slice}`, ...errorCells(errors)]);
   }
-  return table(['model, completions', 'n', 'ttft MdAPE', 'total MdAPE', 'ttft pred/meas', 'total pred/meas'], rows);
+  return table(
+    ['model, completions', 'n', 'ttft MdAPE', 'total MdAPE', 'ttft pred/meas', 'total pred/meas'],
+    rows,
+  );
 }
 
 export function verdictLines(verdicts: readonly Verdict[]): string {
-  return verdicts.map((verdict) => `${verdict.passed ? 'PASS' : 'FAIL'}  ${verdict.target}: ${verdict.measured}`).join('\n');
+  return verdicts
+    .map((verdict) => `${verdict.passed ? 'PASS' : 'FAIL'}  ${verdict.target}: ${verdict.measured}`)
+    .join('\n');
 }

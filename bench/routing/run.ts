@@ -79,7 +79,10 @@ function settingsFrom(args: string[]): Settings {
     thresholdTokens: number(values.threshold, 5000),
     strategies,
     parallel: Math.round(number(values.parallel, strategies.length)),
-    routing: typeof values.routing === 'string' ? (JSON.parse(values.routing) as Record<string, unknown>) : undefined,
+    routing:
+      typeof values.routing === 'string'
+        ? (JSON.parse(values.routing) as Record<string, unknown>)
+        : undefined,
     timing: {
       speed,
       keepAliveMs: 60_000,
@@ -96,7 +99,8 @@ function settingsFrom(args: string[]): Settings {
 
 function describeWorkload(workload: readonly WorkloadRequest[]) {
   const counts: Record<string, number> = {};
-  for (const request of workload) counts[`${request.client}/${request.size}`] = (counts[`${request.client}/${request.size}`] ?? 0) + 1;
+  for (const request of workload)
+    counts[`${request.client}/${request.size}`] = (counts[`${request.client}/${request.size}`] ?? 0) + 1;
   const characters = workload.map((request) => request.characters).sort((left, right) => left - right);
   return {
     requests: workload.length,
@@ -214,7 +218,13 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
   );
   // Far beyond a run's length (the workload spans ~85 s at speed 10, an overloaded local model ~200 s).
   const spanMs = (workload.at(-1)?.arrivalMs ?? 0) / timing.speed;
-  const runs = await runAll(settings.strategies, settings.parallel, workloadOptions, runSettings, 4 * spanMs + 120_000);
+  const runs = await runAll(
+    settings.strategies,
+    settings.parallel,
+    workloadOptions,
+    runSettings,
+    4 * spanMs + 120_000,
+  );
   const summaries: StrategySummary[] = runs.map((result) => summarise(result, workload, timing, slowdownAt));
   const verdicts = evaluateTargets(summaries);
   const passed = verdicts.length > 0 && verdicts.every((verdict) => verdict.passed);
@@ -239,7 +249,12 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
       {
         bench: 'routing',
         date: new Date().toISOString(),
-        machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAverageAtEnd: loadavg() },
+        machine: {
+          cpus: cpus().length,
+          cpuModel: cpus()[0]?.model,
+          node: process.version,
+          loadAverageAtEnd: loadavg(),
+        },
         settings: {
           ...settings,
           localModel: `ollama/${localModel}`,

@@ -7,7 +7,7 @@
  * when it is done or when the parent goes away.
  */
 import { setMaxListeners } from 'node:events';
-import { runStrategy, type RunSettings, type StrategyRun, warmUp } from './run-strategy.js';
+import { type RunSettings, runStrategy, type StrategyRun, warmUp } from './run-strategy.js';
 import type { StrategyName } from './strategies.js';
 import { generateWorkload, type WorkloadOptions } from './workload.js';
 

@@ -238,7 +238,10 @@ function codeLine(random: RandomSource, depth: number): string {
 
 /** A source file of roughly `characters` characters: functions with bodies of generated lines. */
 function sourceFile(random: RandomSource, characters: number): string {
-  const lines: string[] = [`import { ${name(random)}, ${name(random)} } from './${pick(random, identifiers)}.js';`, ''];
+  const lines: string[] = [
+    `import { ${name(random)}, ${name(random)} } from './${pick(random, identifiers)}.js';`,
+    '',
+  ];
   let length = lines[0]!.length;
   while (length < characters) {
     const header = `export async function ${name(random)}(${pick(random, identifiers)}: ${pick(random, types)}): ${pick(random, types)} {`;

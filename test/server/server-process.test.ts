@@ -27,7 +27,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-function startSwitchyard(args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
+function startSwitchyard(
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; output: () => string } {
   let output = '';
   const child = spawn(process.execPath, ['bin/switchyard.js', ...args], {
     env: { ...process.env, ...env, SWITCHYARD_CONFIG: '' },

@@ -52,7 +52,11 @@ const OPUS_4_5: AnthropicModelProfile = {
   minCacheableTokens: 4096,
 };
 
-const SONNET_5_5: AnthropicModelProfile = { ...SONNET_4_5, displayName: 'Claude Sonnet 5.5', createdAt: '2026-09-01T00:00:00Z' };
+const SONNET_5_5: AnthropicModelProfile = {
+  ...SONNET_4_5,
+  displayName: 'Claude Sonnet 5.5',
+  createdAt: '2026-09-01T00:00:00Z',
+};
 
 /** Aliases and their dated snapshots, as the real API accepts both. */
 export const DEFAULT_ANTHROPIC_MODELS: Readonly<Record<string, AnthropicModelProfile>> = {

@@ -10,7 +10,6 @@ import type {
   Message as OllamaMessage,
   Options as OllamaOptions,
 } from 'ollama';
-import { invalidRequest } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart } from '../../openai/chat-request.js';
 import { parseToolArguments } from '../../openai/tool-arguments.js';
 
