@@ -267,6 +267,30 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
         summaries,
         verdicts,
         passed,
+        // switchyard's own profile rows, the raw material of the prediction figures.
+        switchyardProfiles: runs
+          .find((result) => result.name === 'switchyard')
+          ?.rows.map((row) => ({
+            request: row.requestId,
+            attempt: row.attempt,
+            model: `${row.provider}/${row.model}`,
+            outcome: row.outcome,
+            reason: row.decisionReason,
+            ttftMs: row.timeToFirstTokenMs,
+            durationMs: row.durationMs,
+            predictedTtftMs: row.predictedTtftMs,
+            predictedTotalMs: row.predictedTotalMs,
+            estimatedPromptTokens: row.estimatedPromptTokens,
+            estimatedCachedTokens: row.estimatedCachedTokens,
+            promptEvalCount: row.promptEvalCount,
+            promptEvalMs: row.promptEvalDurationNs == null ? undefined : row.promptEvalDurationNs / 1e6,
+            evalCount: row.evalCount,
+            evalMs: row.evalDurationNs == null ? undefined : row.evalDurationNs / 1e6,
+            loadMs: row.loadDurationNs == null ? undefined : row.loadDurationNs / 1e6,
+            coldStart: row.coldStart,
+            numCtx: row.numCtx,
+            costDollars: row.costDollars,
+          })),
         requests: runs.map((result) => ({
           strategy: result.name,
           outcomes: outcomesOf(result, workload, timing).map((outcome, position) => ({

@@ -102,7 +102,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
           contextLength: await contextLengthOf(provider, model.name, signal),
           expectedCachedTokens: state.prefixCache.expectedCachedTokens(id, chain),
           available: state.breaker(provider.id).allows(now),
-          successRate: state.outcomes.successRate(provider.id, model.name, features.complexity),
+          successRate: state.outcomes.successRate(provider.id, model.name, features.complexity, now),
         });
       }
     }

@@ -119,6 +119,13 @@ interface ScoredLocal {
 const p90 = normalQuantile(0.9);
 /** A local attempt followed by another is given at least this long for its first token. */
 const minimumFirstTokenDeadlineMs = 500;
+/**
+ * Below this many completions a local model's prediction rests mostly on priors, which describe a typical
+ * laptop GPU and can be off by ten times either way on another machine.
+ */
+export const calibrationSamples = 3;
+/** A calibration probe is only worth sending when the local model gets at least this long for its first token. */
+const minimumProbeFirstTokenMs = 100;
 
 export function decide(input: DecisionInput): Decision {
   const { features, policy, overrides } = input;
@@ -157,7 +164,7 @@ export function decide(input: DecisionInput): Decision {
           : policy.daily_budget_dollars !== undefined &&
               input.spentTodayDollars >= policy.daily_budget_dollars
             ? 'budget_exhausted'
-            : cloud.length === 0
+            : cloud.length === 0 && overrides.route !== 'cloud'
               ? 'no_cloud_available'
               : undefined;
   if (keepLocal !== undefined) {
@@ -177,7 +184,8 @@ export function decide(input: DecisionInput): Decision {
   if (fitting.length === 0) {
     return finish(
       scored.length === 0 ? 'no_local_model' : 'prompt_too_large',
-      cloudAttempts(cloud, features, scored),
+      // No last resort: a local model the prompt does not fit would only turn the cloud's error into its own.
+      cloudAttempts(cloud, features, []),
     );
   }
   if (features.estimatedPromptTokens > policy.max_local_prompt_tokens) {
@@ -190,15 +198,27 @@ export function decide(input: DecisionInput): Decision {
   }
   const reliable = fitting.filter((entry) => entry.candidate.successRate >= policy.min_local_success_rate);
   if (reliable.length === 0) {
+    const promising = fitting.filter((entry) => optimisticallyMeets(entry, deadlines));
+    if (promising.length > 0 && input.random() < policy.explore_rate) {
+      return finish('exploring', localAttempts(promising.slice(0, 1), cloud, deadlines, features), {
+        best: promising[0],
+      });
+    }
     return finish('local_unreliable', cloudAttempts(cloud, features, fitting), { best: fitting[0] });
   }
   const fast = reliable.filter((entry) => meetsDeadlines(entry, deadlines));
   if (fast.length > 0) {
     return finish('local_fast_enough', localAttempts(fast, cloud, deadlines, features), { best: fast[0] });
   }
+  // A local model with too few completions to trust its prediction: try it when the cloud can still meet
+  // the deadlines if the local model has not produced its first token by then. Learning its speed then
+  // costs no deadline, however wrong the priors are for this machine.
+  const probe = calibrationProbe(reliable, cloud, features, deadlines);
+  if (probe) return finish('exploring', probe.attempts, { best: probe.entry });
   // Keep learning about local models the prediction may be wrong about: now and then, try the most
   // promising one when even its optimistic bound meets the deadlines.
-  const promising = reliable.filter((entry) => optimisticallyMeets(entry, deadlines));
+  // Unreliable models are explored too, or one bad verdict would keep a model off forever.
+  const promising = fitting.filter((entry) => optimisticallyMeets(entry, deadlines));
   if (promising.length > 0 && input.random() < policy.explore_rate) {
     return finish('exploring', localAttempts(promising.slice(0, 1), cloud, deadlines, features), {
       best: promising[0],
@@ -207,16 +227,42 @@ export function decide(input: DecisionInput): Decision {
   return finish('local_too_slow', cloudAttempts(cloud, features, reliable), { best: fastestOf(reliable) });
 }
 
+function calibrationProbe(
+  reliable: readonly ScoredLocal[],
+  cloud: readonly CloudCandidate[],
+  features: RequestFeatures,
+  deadlines: Decision['deadlines'],
+): { entry: ScoredLocal; attempts: DecisionAttempt[] } | undefined {
+  const entry = reliable.find((candidate) => candidate.candidate.latency.samples < calibrationSamples);
+  const fallback = cloud[0];
+  if (!entry || !fallback) return undefined;
+  const cloudTimes = cloudAttempt(fallback, features).predicted!;
+  const slackMs = Math.min(
+    deadlines.ttftMs - cloudTimes.ttftHighMs,
+    deadlines.totalMs - cloudTimes.totalHighMs,
+  );
+  if (!(slackMs >= minimumProbeFirstTokenMs)) return undefined;
+  const attempts = localAttempts([entry], cloud, deadlines, features);
+  attempts[0]!.firstTokenDeadlineMs = Math.round(slackMs);
+  return { entry, attempts };
+}
+
 function scoreLocal(candidate: LocalCandidate, features: RequestFeatures, quantile: number): ScoredLocal {
+  const outputTokens = features.typicalOutputTokens ?? features.expectedOutputTokens;
   const prediction = predictLatency(candidate.latency, {
     promptTokens: features.estimatedPromptTokens,
     cachedPromptTokens: candidate.expectedCachedTokens,
-    outputTokens: features.expectedOutputTokens,
+    outputTokens,
     loaded: candidate.loaded,
     queueAhead: candidate.inFlight,
     parallelSlots: candidate.parallelSlots,
   });
-  const { logSigmaTtft, logSigmaTotal } = candidate.latency;
+  const { logSigmaTtft } = candidate.latency;
+  // How long the answer will be is uncertain too: that spread adds to the model's own, in proportion to
+  // the share of the time spent decoding.
+  const decodeShare = prediction.totalMs > 0 ? prediction.decodeMs / prediction.totalMs : 0;
+  const outputSigma = decodeShare * outputLogSpread(features, outputTokens, quantile);
+  const logSigmaTotal = Math.sqrt(candidate.latency.logSigmaTotal ** 2 + outputSigma ** 2);
   const realPromptTokens = features.estimatedPromptTokens * candidate.latency.tokenRatio;
   return {
     candidate,
@@ -233,6 +279,16 @@ function scoreLocal(candidate: LocalCandidate, features: RequestFeatures, quanti
       candidate.contextLength === undefined ||
       realPromptTokens + Math.min(features.expectedOutputTokens, 1024) <= candidate.contextLength,
   };
+}
+
+/** The learned spread of the answer's length, limited by `max_tokens` (no answer is longer). */
+function outputLogSpread(features: RequestFeatures, typicalTokens: number, quantile: number): number {
+  if (features.typicalOutputTokens === undefined || features.outputLogSigma === undefined) return 0;
+  let sigma = features.outputLogSigma;
+  if (features.maxTokens !== undefined && quantile > 0 && typicalTokens > 0) {
+    sigma = Math.min(sigma, Math.log(features.maxTokens / typicalTokens) / quantile);
+  }
+  return Math.max(0, sigma);
 }
 
 function meetsDeadlines(entry: ScoredLocal, deadlines: Decision['deadlines']): boolean {
@@ -303,12 +359,15 @@ function cloudAttempts(
 
 function cloudAttempt(candidate: CloudCandidate, features: RequestFeatures): DecisionAttempt {
   const ttftMs = candidate.typicalTtftMs;
-  const totalMs = ttftMs + (features.expectedOutputTokens / candidate.typicalOutputTokensPerSecond) * 1000;
+  const streamMs = (tokens: number) => (tokens / candidate.typicalOutputTokensPerSecond) * 1000;
+  const totalMs = ttftMs + streamMs(features.typicalOutputTokens ?? features.expectedOutputTokens);
+  // The high bound keeps the cautious output budget: the cloud is the fallback that must hold.
+  const totalHighMs = (ttftMs + streamMs(features.expectedOutputTokens)) * 1.5;
   return {
     provider: candidate.provider,
     model: candidate.model,
     locality: 'cloud',
-    predicted: { ttftMs, totalMs, ttftHighMs: ttftMs * 2, totalHighMs: totalMs * 1.5 },
+    predicted: { ttftMs, totalMs, ttftHighMs: ttftMs * 2, totalHighMs },
   };
 }
 

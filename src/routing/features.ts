@@ -19,6 +19,13 @@ export interface RequestFeatures {
   outputTokensGiven: boolean;
   /** The client's `max_tokens`, if any (a cap for the decode-time bound). */
   maxTokens?: number;
+  /**
+   * The client's typical (median) answer length, capped by `max_tokens`, once learned: the output the
+   * point prediction uses. `expectedOutputTokens` stays the cautious budget (twice the typical length).
+   */
+  typicalOutputTokens?: number;
+  /** Spread (standard deviation of the logarithm) of the client's answer lengths, once learned. */
+  outputLogSigma?: number;
   toolCount: number;
   imageCount: number;
   structuredOutput: boolean;
@@ -34,6 +41,8 @@ export interface FeatureInput {
   size: RequestSize;
   /** Learned typical completion tokens for this client, when known. */
   learnedOutputTokens?: number;
+  /** Learned spread (log scale) of this client's completion tokens, when known. */
+  learnedOutputLogSigma?: number;
   classifier?: ComplexityClassifier;
 }
 
@@ -66,5 +75,9 @@ export function extractFeatures(input: FeatureInput): RequestFeatures {
     text,
   };
   if (request.maxTokens !== undefined) features.maxTokens = request.maxTokens;
+  if (input.learnedOutputTokens !== undefined && input.learnedOutputLogSigma !== undefined) {
+    features.typicalOutputTokens = Math.min(request.maxTokens ?? Number.POSITIVE_INFINITY, input.learnedOutputTokens);
+    features.outputLogSigma = input.learnedOutputLogSigma;
+  }
   return features;
 }

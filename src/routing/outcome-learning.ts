@@ -81,6 +81,10 @@ export interface OutcomeCounts {
 
 /** Each new verdict multiplies older counts by this: about the last 30 answers matter. */
 const decay = 0.97;
+const priorSuccesses = 4;
+const priorFailures = 1;
+/** Verdicts older than this weigh half. */
+export const evidenceHalfLifeMs = 6 * 3_600_000;
 
 export class OutcomeLearner {
   private readonly counts = new Map<string, OutcomeCounts>();
@@ -116,11 +120,18 @@ export class OutcomeLearner {
     this.version += 1;
   }
 
-  /** Posterior mean success rate with a Beta(2, 1) prior: a model is trusted until it shows otherwise. */
-  successRate(provider: string, model: string, complexity: ComplexityClass): number {
+  /**
+   * Posterior mean success rate with a Beta(4, 1) prior: a model is trusted until it shows otherwise,
+   * and one bad answer alone does not take it off a class (two in a row do). With `now`, evidence also
+   * fades with time (half-life `evidenceHalfLifeMs`), so a model taken off recovers even when no new
+   * verdict comes in — after an hour's outage, a driver update, a new quantisation.
+   */
+  successRate(provider: string, model: string, complexity: ComplexityClass, now?: number): number {
     const row = this.counts.get(key(provider, model, complexity));
-    const successes = (row?.successes ?? 0) + 2;
-    const failures = (row?.failures ?? 0) + 1;
+    const age = row && now !== undefined ? Math.max(0, now - row.updatedAt) : 0;
+    const weight = 2 ** (-age / evidenceHalfLifeMs);
+    const successes = (row?.successes ?? 0) * weight + priorSuccesses;
+    const failures = (row?.failures ?? 0) * weight + priorFailures;
     return successes / (successes + failures);
   }
 

@@ -48,7 +48,7 @@ it('a failure before the first token does not count against the model', async ()
   harness.ollama.setFault({ kind: 'refuse', model: localModel, times: 1 });
   expect((await send(harness, simpleTask)).escalatedFrom).toBe(`ollama/${localModel}`);
   expect(harness.switchyard.routingState.outcomes.successRate('ollama', localModel, 'simple')).toBeCloseTo(
-    2 / 3,
+    4 / 5,
     9,
   );
   expect((await send(harness, simpleTask)).reason).toBe('local_fast_enough');

@@ -113,6 +113,12 @@ describe('rules that send a request to the cloud', () => {
     expect(localities(decision)).toEqual(['cloud']);
   });
 
+  it('a forced cloud route with no cloud available has no attempt at all (never a quiet local answer)', () => {
+    const decision = decide(decisionInput({ overrides: { route: 'cloud' }, cloud: [] }));
+    expect(decision.reason).toBe('forced_cloud');
+    expect(decision.attempts).toEqual([]);
+  });
+
   it('a prompt over max_local_prompt_tokens: prompt_too_large, naming the limit', () => {
     const decision = decide(
       decisionInput({
@@ -134,7 +140,8 @@ describe('rules that send a request to the cloud', () => {
       }),
     );
     expect(decision.reason).toBe('prompt_too_large');
-    expect(decision.attempts[0]!.locality).toBe('cloud');
+    // Not even as a last resort: it would only answer with its own context error.
+    expect(localities(decision)).toEqual(['cloud']);
     expect(decision.sentence).toContain("does not fit any local model's context");
     // Without the calibration (7000 + 200 output ≤ 8192) it fits.
     const calibrated = localCandidate({ contextLength: 8192 });

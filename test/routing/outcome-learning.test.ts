@@ -6,7 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ToolDefinition } from '../../src/openai/chat-request.js';
-import { type AnswerSummary, judgeAnswer, OutcomeLearner } from '../../src/routing/outcome-learning.js';
+import {
+  type AnswerSummary,
+  evidenceHalfLifeMs,
+  judgeAnswer,
+  OutcomeLearner,
+} from '../../src/routing/outcome-learning.js';
 
 const weather: ToolDefinition = {
   name: 'get_weather',
@@ -80,18 +85,18 @@ describe('OutcomeLearner', () => {
 
   it('starts trusting a model (above the default minimum of 0.6)', () => {
     const learner = new OutcomeLearner();
-    expect(learner.successRate('ollama', 'qwen2.5-coder:7b', 'complex')).toBeCloseTo(2 / 3, 9);
+    expect(learner.successRate('ollama', 'qwen2.5-coder:7b', 'complex')).toBeCloseTo(4 / 5, 9);
   });
 
   it('the rate falls with failures and recovers with successes, per model and class', () => {
     const learner = new OutcomeLearner();
-    for (let index = 0; index < 5; index++)
+    for (let index = 0; index < 12; index++)
       learner.record('ollama', 'qwen2.5-coder:7b', 'complex', 'invalid_tool_call', at);
     const failing = learner.successRate('ollama', 'qwen2.5-coder:7b', 'complex');
     expect(failing).toBeLessThan(0.3);
     // Other classes and models are not affected.
-    expect(learner.successRate('ollama', 'qwen2.5-coder:7b', 'simple')).toBeCloseTo(2 / 3, 9);
-    expect(learner.successRate('ollama', 'llama3.2:3b', 'complex')).toBeCloseTo(2 / 3, 9);
+    expect(learner.successRate('ollama', 'qwen2.5-coder:7b', 'simple')).toBeCloseTo(4 / 5, 9);
+    expect(learner.successRate('ollama', 'llama3.2:3b', 'complex')).toBeCloseTo(4 / 5, 9);
 
     let previous = failing;
     for (let index = 0; index < 20; index++) {
@@ -100,7 +105,23 @@ describe('OutcomeLearner', () => {
       expect(rate).toBeGreaterThan(previous);
       previous = rate;
     }
-    expect(previous).toBeGreaterThan(0.75);
+    expect(previous).toBeGreaterThan(0.7);
+  });
+
+  it('one bad answer alone keeps a model above the minimum; two in a row take it below', () => {
+    const learner = new OutcomeLearner();
+    learner.record('ollama', 'm', 'simple', 'truncated', at);
+    expect(learner.successRate('ollama', 'm', 'simple', at)).toBeGreaterThan(0.6);
+    learner.record('ollama', 'm', 'simple', 'empty', at);
+    expect(learner.successRate('ollama', 'm', 'simple', at)).toBeLessThan(0.6);
+  });
+
+  it('evidence fades with time, so a model taken off a class recovers without new verdicts', () => {
+    const learner = new OutcomeLearner();
+    for (let index = 0; index < 6; index++) learner.record('ollama', 'm', 'simple', 'error', at);
+    expect(learner.successRate('ollama', 'm', 'simple', at)).toBeLessThan(0.5);
+    const later = at + 4 * evidenceHalfLifeMs;
+    expect(learner.successRate('ollama', 'm', 'simple', later)).toBeGreaterThan(0.6);
   });
 
   it('older verdicts fade: the same failures weigh less after many answers', () => {
