@@ -51,7 +51,9 @@ export async function runCell(
   );
   const pidOf = (name: TargetName) => (name === 'direct' ? undefined : pids[name]);
   const rss = new RssSampler(pids.switchyard);
+  const baselineRss = pids.baseline === undefined ? undefined : new RssSampler(pids.baseline);
   rss.start();
+  baselineRss?.start();
   const deadline = performance.now() + settings.capSeconds * 1000;
   const rounds = Math.ceil(settings.requests / settings.batch);
   let round = 0;
@@ -73,6 +75,7 @@ export async function runCell(
     }
   }
   const peakRss = rss.stop();
+  const baselinePeakRss = baselineRss?.stop();
 
   const summaries: Partial<Record<TargetName, TargetSummary>> = {};
   for (const name of names) {
@@ -101,5 +104,6 @@ export async function runCell(
     ratio: ratioTo(added.switchyard),
     ...(added.baseline ? { baselineRatio: ratioTo(added.baseline) } : {}),
     switchyardPeakRssBytes: peakRss,
+    ...(baselinePeakRss !== undefined ? { baselinePeakRssBytes: baselinePeakRss } : {}),
   };
 }

@@ -33,6 +33,7 @@ export interface CellResult {
   /** The same for the baseline switchyard, when one was measured. */
   baselineRatio?: { p50: number | undefined; p99: number | undefined };
   switchyardPeakRssBytes: number;
+  baselinePeakRssBytes?: number;
 }
 
 export interface TargetVerdict {
@@ -117,7 +118,7 @@ export function formatTable(cells: CellResult[]): string {
     'sy/floor p50',
     'sy/floor p99',
     'CPU ms/req',
-    'sy peak RSS MB',
+    'peak RSS MB',
   ];
   const rows: string[][] = [];
   for (const cell of cells) {
@@ -142,7 +143,11 @@ export function formatTable(cells: CellResult[]): string {
         isSwitchyard ? ratio(ratios?.p50) : '',
         isSwitchyard ? ratio(ratios?.p99) : '',
         summary.cpuMsPerRequest !== undefined ? summary.cpuMsPerRequest.toFixed(3) : '',
-        name === 'switchyard' ? (cell.switchyardPeakRssBytes / 2 ** 20).toFixed(1) : '',
+        name === 'switchyard'
+          ? (cell.switchyardPeakRssBytes / 2 ** 20).toFixed(1)
+          : name === 'baseline' && cell.baselinePeakRssBytes !== undefined
+            ? (cell.baselinePeakRssBytes / 2 ** 20).toFixed(1)
+            : '',
       ]);
     }
   }

@@ -6,7 +6,9 @@
  * here. Targets are measured in small batches, round-robin, in a rotating order, so that the drift of a
  * shared, noisy machine affects all three equally and ratios within one run stay meaningful.
  *
- * `npx tsx bench/overhead/run.ts [--quick] [--cpu-prof] [--concurrency 1,32] [--requests-c1 N] [--requests-c32 N]`
+ * `npx tsx bench/overhead/run.ts [--quick] [--cpu-prof] [--concurrency 1,32] [--requests-c1 N]
+ * [--requests-c32 N] [--baseline <checkout>]`. `--baseline` runs a second switchyard from another copy of
+ * the repository as a fourth target, to measure a change against the code before it within one run.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
