@@ -5,6 +5,7 @@
  * runner, which knows whether anything reached the client yet. The request translation, the event
  * translation and the error mapping live in `anthropic/`; this file wires them to the SDK client.
  */
+
 import Anthropic from '@anthropic-ai/sdk';
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import type { CloudProviderConfig } from '../config/schema.js';
@@ -21,6 +22,7 @@ import type {
   ProviderHealth,
   ProviderModel,
 } from './provider.js';
+import { startRequestDeadline } from './request-deadline.js';
 
 export { MISSING_KEY_MESSAGE as ANTHROPIC_MISSING_KEY_MESSAGE } from './anthropic/errors.js';
 
@@ -81,8 +83,8 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     });
     // The SDK's own timeout only covers the wait for response headers; this one also bounds a stream
     // that stalls half-way.
-    const deadline = AbortSignal.timeout(config.timeout_ms);
-    const signal = AbortSignal.any([context.signal, deadline]);
+    const deadline = startRequestDeadline(context.signal, config.timeout_ms);
+    const signal = deadline.signal;
     const errorContext = {
       model: context.model,
       baseURL,
@@ -106,7 +108,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
       // On abort the SDK's stream ends quietly instead of throwing, which reads as a cut stream: the
       // signals say what really happened.
       if (context.signal.aborted) throw abortReason(context.signal, error);
-      if (deadline.aborted) {
+      if (deadline.expired()) {
         throw new GatewayError(
           'timeout',
           `Anthropic did not finish answering with \`anthropic/${context.model}\` within ${config.timeout_ms} ms — retry, or raise anthropic.timeout_ms in the config.`,
@@ -114,6 +116,8 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
         );
       }
       throw fromAnthropicError(error, errorContext);
+    } finally {
+      deadline.dispose();
     }
   }
 

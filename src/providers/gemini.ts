@@ -13,6 +13,7 @@
  * per call; `config.abortSignal` is linked to the fetch's signal and stays armed while the body is read,
  * so aborting it stops the HTTP request, mid-stream included.
  */
+
 import { GoogleGenAI } from '@google/genai';
 import type { CloudProviderConfig } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
@@ -21,6 +22,7 @@ import { toGeminiRequest } from './gemini/request.js';
 import { createGeminiEventTranslator } from './gemini/response.js';
 import { costFromConfiguredPrice } from './pricing.js';
 import type { ChatEvent, ProviderAdapter } from './provider.js';
+import { startRequestDeadline } from './request-deadline.js';
 
 /** Where the SDK sends requests when neither the environment nor the config names a base URL. */
 export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
@@ -62,7 +64,6 @@ export function createGeminiProvider(options: GeminiProviderOptions): ProviderAd
           // Always set: without it the SDK reads GOOGLE_GEMINI_BASE_URL from process.env, not from `env`.
           httpOptions: {
             baseUrl,
-            timeout: config.timeout_ms,
             ...(options.fetch ? { fetch: options.fetch } : {}),
           },
         });
@@ -100,10 +101,8 @@ export function createGeminiProvider(options: GeminiProviderOptions): ProviderAd
 
       // Our own controller, so that a consumer that stops iterating early also stops the upstream
       // body: the SDK's stream only releases its reader lock on return(), leaving the socket open.
-      const upstream = new AbortController();
-      const forwardAbort = () => upstream.abort(context.signal.reason);
-      if (context.signal.aborted) forwardAbort();
-      else context.signal.addEventListener('abort', forwardAbort, { once: true });
+      // It also carries the timeout: the SDK's own timer would hold each request for timeout_ms.
+      const upstream = startRequestDeadline(context.signal, config.timeout_ms);
 
       const errorContext = {
         model: context.model,
@@ -128,7 +127,7 @@ export function createGeminiProvider(options: GeminiProviderOptions): ProviderAd
       } catch (error) {
         throw toGeminiGatewayError(error, errorContext, context.signal.aborted);
       } finally {
-        context.signal.removeEventListener('abort', forwardAbort);
+        upstream.dispose();
         upstream.abort();
       }
     },

@@ -19,6 +19,7 @@ import type {
   ProviderHealth,
   ProviderModel,
 } from '../provider.js';
+import { startRequestDeadline } from '../request-deadline.js';
 import { abortBodiesOn } from './abortable-body.js';
 import { chooseContextSize } from './context-size.js';
 import { fromOllamaError, ollamaUnreachable } from './errors.js';
@@ -145,6 +146,8 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
   async function* chat(request: ChatRequest, context: ChatCallContext): AsyncGenerator<ChatEvent> {
     const model = context.model;
     let started = false;
+    // Bounds a generation that never ends (ollama.timeout_ms); released as soon as the call ends.
+    const deadline = startRequestDeadline(context.signal, options.config.timeout_ms);
     try {
       const size = measureRequest(request);
       const sizing = chooseContextSize({
@@ -167,14 +170,23 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
         model,
         numCtx: sizing.numCtx,
         keepAlive: options.config.keep_alive,
-        downloadedImages: await downloadImages(request, options.fetch, context.signal),
+        downloadedImages: await downloadImages(request, options.fetch, deadline.signal),
       });
-      const stream = await clientFor(context.signal).chat({ ...body, stream: true });
+      const stream = await clientFor(deadline.signal).chat({ ...body, stream: true });
       // Ollama answered with a 200: a failure from here on is a cut stream, not an engine that is down.
       started = true;
       yield* translateStream(stream, sizing.numCtx, options.random);
     } catch (error) {
+      if (deadline.expired()) {
+        throw new GatewayError(
+          'timeout',
+          `Ollama did not finish answering with \`ollama/${model}\` within ${options.config.timeout_ms} ms — ask for fewer tokens, or raise ollama.timeout_ms in the config.`,
+          { provider: 'ollama', cause: error },
+        );
+      }
       throw fromOllamaError(error, { host, model, started });
+    } finally {
+      deadline.dispose();
     }
   }
 
