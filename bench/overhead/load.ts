@@ -11,6 +11,8 @@ export interface LoadTarget {
   name: string;
   url: URL;
   body: Buffer;
+  /** Extra request headers (e.g. a cloud API's key and version); content-type and length are always set. */
+  headers?: Record<string, string>;
   /** Checks the tail of the response body (e.g. that a stream ended properly). */
   completed: (tail: string) => boolean;
 }
@@ -58,9 +60,10 @@ function send(target: LoadTarget, agent: Agent): Promise<Sample> {
         agent,
         hostname: target.url.hostname,
         port: target.url.port,
-        path: target.url.pathname,
+        path: target.url.pathname + target.url.search,
         method: 'POST',
         headers: {
+          ...target.headers,
           'content-type': 'application/json',
           'content-length': target.body.length,
           accept: '*/*',

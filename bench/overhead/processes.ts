@@ -45,13 +45,18 @@ const switchyardEnvironment = {
   HOST: undefined,
 };
 
-async function startSwitchyard(options: {
+/**
+ * Starts `bin/switchyard.js` from `checkout` with Ollama at `simulatorUrl`; `env` adds to (or overrides)
+ * the clean environment (the cloud-overhead bench sets the cloud keys and base URLs there).
+ */
+export async function startSwitchyard(options: {
   name: string;
   checkout: string;
   simulatorUrl: string;
   database: string;
   logDir: string;
   cpuProfDir?: string;
+  env?: Record<string, string | undefined>;
 }): Promise<Proxy> {
   const port = await freePort();
   const child = spawnChild({
@@ -67,7 +72,7 @@ async function startSwitchyard(options: {
       '--db',
       options.database,
     ],
-    env: switchyardEnvironment,
+    env: { ...switchyardEnvironment, ...options.env },
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilAnswering(`${url}/health`, child);
