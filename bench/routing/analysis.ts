@@ -9,7 +9,8 @@
  * user of the simulated machine would see.
  */
 import type { StoredCompletion } from '../../src/db/profile-repository.js';
-import type { BenchTiming } from './environment.js';
+import { decodeTimeMs, defaultSimulatedModels, prefillTimeMs } from '../upstreams/ollama/index.js';
+import { type BenchTiming, localModel } from './environment.js';
 import type { RequestRecord, StrategyRun } from './run-strategy.js';
 import type { WorkloadRequest } from './workload.js';
 
@@ -46,6 +47,15 @@ export interface PredictionErrors {
 export interface ModelPrediction {
   model: string;
   completions: number;
+  /** After 20 completions, split by whether the completion waited for a busy slot (inferred from its timings). */
+  after20Queued: PredictionErrors;
+  after20Unqueued: PredictionErrors;
+  /**
+   * Local model only: the median error of total-time predictions that know everything (the simulator's
+   * true speeds, no queue) but how long the answer will be, taking the client's median length instead.
+   * What output-length uncertainty alone costs on this workload (after 20 completions).
+   */
+  outputLengthFloor?: number;
   overall: PredictionErrors;
   /** Predictions made after the model had 20 successful completions. */
   after20: PredictionErrors;
@@ -57,19 +67,27 @@ export interface ModelPrediction {
 
 export interface Adaptation {
   /**
-   * Requests after the slowdown (counting every request sent from the one that met the slowed model,
-   * inclusive) until both conditions hold: (1) the rolling median error of the local model's total-time
-   * predictions over the last 5 post-change local completions is within 15 %, and (2) no later
-   * post-change request served locally misses its deadline. Undefined if never.
+   * Requests after the slowdown until switchyard has adapted: the larger of `predictionRequests` and
+   * `decisionRequests`; undefined if either never happens.
    */
   requests: number | undefined;
-  /** Requests until condition (1) alone first holds. */
+  /**
+   * Requests from the change (the first request that met the slowed model counts as 1) until the
+   * rolling median error of the local model's first-token predictions, over the last 5 post-change
+   * local completions, is back within `predictionTolerance`. First token, not total: the total's error is
+   * dominated by how long answers turn out to be, which no speed estimate fixes.
+   */
   predictionRequests: number | undefined;
-  /** Requests until the last post-change local deadline miss (condition 2 alone); 0 when none. */
-  decisionRequests: number;
+  /** 15 %, or switchyard's own first-token error before the change (after 20 completions) if larger. */
+  predictionTolerance: number;
+  /**
+   * Requests from the change until the first run of 20 consecutive requests in which no request served
+   * locally misses its deadline (0: the run starts at the change).
+   */
+  decisionRequests: number | undefined;
   /** Post-change requests served locally that missed their deadline. */
   localMisses: number;
-  /** Local completions after the change before condition (1) held. */
+  /** Post-change local completions until the prediction condition held. */
   localCompletionsToRecover: number | undefined;
 }
 
@@ -156,6 +174,7 @@ export function summarise(
   workload: readonly WorkloadRequest[],
   timing: BenchTiming,
   slowdownAt: number,
+  slowdownFactor: number,
 ): StrategySummary {
   const outcomes = outcomesOf(run, workload, timing);
   const reasons: Record<string, number> = {};
@@ -196,7 +215,7 @@ export function summarise(
     reasons,
   };
   if (run.name === 'switchyard') {
-    summary.predictions = predictionsOf(run.rows, slowdownAt);
+    summary.predictions = predictionsOf(run.rows, workload, slowdownAt, slowdownFactor);
     summary.adaptation = adaptationOf(run.rows, outcomes, slowdownAt);
   }
   return summary;
@@ -204,6 +223,9 @@ export function summarise(
 
 interface Scored {
   requestIndex: number;
+  /** Waited for a busy slot: the engine's phases leave more of the measured time unexplained than overhead. */
+  queued: boolean;
+  promptEvalCount: number;
   /** Successful completions of the same model started before this one. */
   rank: number;
   ttftError: number;
@@ -225,8 +247,12 @@ export function scoredPredictions(rows: readonly StoredCompletion[]): Map<string
     const ttft = row.timeToFirstTokenMs;
     if (row.predictedTtftMs == null || row.predictedTotalMs == null || !ttft || !row.durationMs) continue;
     const list = byModel.get(model) ?? [];
+    const engineMs =
+      ((row.loadDurationNs ?? 0) + (row.promptEvalDurationNs ?? 0) + (row.evalDurationNs ?? 0)) / 1e6;
     list.push({
       requestIndex: requestIndexOf(row),
+      queued: row.evalDurationNs != null && row.durationMs - engineMs > Math.max(20, 0.05 * row.durationMs),
+      promptEvalCount: row.promptEvalCount ?? 0,
       rank,
       ttftError: Math.abs(row.predictedTtftMs - ttft) / ttft,
       totalError: Math.abs(row.predictedTotalMs - row.durationMs) / row.durationMs,
@@ -248,15 +274,54 @@ function errorsOf(list: readonly Scored[]): PredictionErrors {
   };
 }
 
-function predictionsOf(rows: readonly StoredCompletion[], slowdownAt: number): ModelPrediction[] {
+/**
+ * Median error of a total-time prediction that knows the simulator's true speeds but takes the client's
+ * median answer length for the real one.
+ */
+function outputLengthFloor(
+  scored: readonly Scored[],
+  workload: readonly WorkloadRequest[],
+  slowdownAt: number,
+  slowdownFactor: number,
+): number {
+  const spec = defaultSimulatedModels.find((model) => model.name === localModel)!;
+  const produced = (request: WorkloadRequest) => Math.min(request.outputTokens, request.maxTokens);
+  const typical = new Map<string, number>();
+  for (const client of new Set(workload.map((request) => request.client))) {
+    typical.set(client, median(workload.filter((request) => request.client === client).map(produced)));
+  }
+  const errors = scored.map((entry) => {
+    const request = workload[entry.requestIndex]!;
+    const slowdown = entry.requestIndex >= slowdownAt ? slowdownFactor : 1;
+    const time = (output: number) =>
+      prefillTimeMs(spec, 0, entry.promptEvalCount, slowdown) +
+      decodeTimeMs(spec, entry.promptEvalCount, output, slowdown);
+    const actual = time(produced(request));
+    return Math.abs(time(typical.get(request.client)!) - actual) / actual;
+  });
+  return median(errors);
+}
+
+function predictionsOf(
+  rows: readonly StoredCompletion[],
+  workload: readonly WorkloadRequest[],
+  slowdownAt: number,
+  slowdownFactor: number,
+): ModelPrediction[] {
   const result: ModelPrediction[] = [];
   for (const [model, list] of scoredPredictions(rows)) {
     const before = list.filter((entry) => entry.requestIndex < slowdownAt);
     const after = list.filter((entry) => entry.requestIndex >= slowdownAt);
     const experienced = (entries: readonly Scored[]) => entries.filter((entry) => entry.rank >= 20);
+    const settled = experienced(list);
     result.push({
       model,
       completions: list.length,
+      after20Queued: errorsOf(settled.filter((entry) => entry.queued)),
+      after20Unqueued: errorsOf(settled.filter((entry) => !entry.queued)),
+      ...(model === `ollama/${localModel}`
+        ? { outputLengthFloor: outputLengthFloor(settled, workload, slowdownAt, slowdownFactor) }
+        : {}),
       overall: errorsOf(list),
       after20: errorsOf(experienced(list)),
       before: errorsOf(before),
@@ -270,7 +335,10 @@ function predictionsOf(rows: readonly StoredCompletion[], slowdownAt: number): M
 
 /** Rolling window of post-change local completions for the prediction condition. */
 const adaptationWindow = 5;
+/** The prediction condition's tolerance: 15 %, or the error switchyard had before the change if larger. */
 const adaptationTolerance = 0.15;
+/** Consecutive requests without a local deadline miss for the decision condition. */
+const cleanRun = 20;
 
 function adaptationOf(
   rows: readonly StoredCompletion[],
@@ -280,29 +348,43 @@ function adaptationOf(
   const local = [...scoredPredictions(rows).entries()]
     .filter(([model]) => model.startsWith('ollama/'))
     .flatMap(([, list]) => list)
-    .filter((entry) => entry.requestIndex >= slowdownAt)
     .sort((left, right) => left.requestIndex - right.requestIndex);
+  const settledBefore = local.filter((entry) => entry.rank >= 20 && entry.requestIndex < slowdownAt);
+  const tolerance = Math.max(adaptationTolerance, median(settledBefore.map((entry) => entry.ttftError)) || 0);
+  const after = local.filter((entry) => entry.requestIndex >= slowdownAt);
   let predictionRecoveredAt: number | undefined;
   let localCompletionsToRecover: number | undefined;
-  for (let end = adaptationWindow; end <= local.length; end++) {
-    const window = local.slice(end - adaptationWindow, end);
-    if (median(window.map((entry) => entry.totalError)) <= adaptationTolerance) {
+  for (let end = adaptationWindow; end <= after.length; end++) {
+    const window = after.slice(end - adaptationWindow, end);
+    if (median(window.map((entry) => entry.ttftError)) <= tolerance) {
       predictionRecoveredAt = window[window.length - 1]!.requestIndex;
       localCompletionsToRecover = end;
       break;
     }
   }
-  const postChange = outcomes.filter((outcome) => outcome.index >= slowdownAt);
-  const misses = postChange.filter((outcome) => outcome.local && !outcome.met);
-  const lastMiss = misses.length > 0 ? Math.max(...misses.map((outcome) => outcome.index)) : undefined;
-  const decisionRequests = lastMiss === undefined ? 0 : lastMiss - slowdownAt + 1;
+  const postChange = outcomes
+    .filter((outcome) => outcome.index >= slowdownAt)
+    .sort((left, right) => left.index - right.index);
+  const missed = postChange.map((outcome) => outcome.local && !outcome.met);
+  // The first request from which `cleanRun` requests in a row have no local deadline miss.
+  let decisionRequests: number | undefined;
+  for (let start = 0; start + cleanRun <= missed.length; start++) {
+    if (missed.slice(start, start + cleanRun).every((miss) => !miss)) {
+      decisionRequests = start;
+      break;
+    }
+  }
   const predictionRequests =
     predictionRecoveredAt === undefined ? undefined : predictionRecoveredAt - slowdownAt + 1;
   return {
-    requests: predictionRequests === undefined ? undefined : Math.max(predictionRequests, decisionRequests),
+    requests:
+      predictionRequests === undefined || decisionRequests === undefined
+        ? undefined
+        : Math.max(predictionRequests, decisionRequests),
     predictionRequests,
+    predictionTolerance: tolerance,
     decisionRequests,
-    localMisses: misses.length,
+    localMisses: missed.filter(Boolean).length,
     localCompletionsToRecover,
   };
 }

@@ -63,7 +63,7 @@ export function evaluateTargets(summaries: readonly StrategySummary[]): Verdict[
     measured:
       adaptation === undefined
         ? 'n/a'
-        : `${adaptation.requests ?? 'never'} requests (prediction back within 15%: ${adaptation.predictionRequests ?? 'never'}, last local miss: ${adaptation.decisionRequests}; ${adaptation.localMisses} local misses after the change)`,
+        : `${adaptation.requests ?? 'never'} requests (first-token error back within ${percent(adaptation.predictionTolerance)}: ${adaptation.predictionRequests ?? 'never'}; 20 requests in a row without a local miss from: ${adaptation.decisionRequests ?? 'never'}; ${adaptation.localMisses} local misses after the change)`,
     passed: adaptation?.requests !== undefined && adaptation.requests <= targets.adaptationRequests,
   });
   return verdicts;
@@ -131,6 +131,8 @@ export function predictionTable(predictions: readonly ModelPrediction[]): string
     const slices: Array<[string, PredictionErrors]> = [
       ['all', prediction.overall],
       ['after 20', prediction.after20],
+      ['after 20, no slot wait', prediction.after20Unqueued],
+      ['after 20, waited for a slot', prediction.after20Queued],
       ['before slowdown', prediction.before],
       ['after slowdown', prediction.after],
       ['after 20, before', prediction.after20Before],
@@ -138,10 +140,19 @@ export function predictionTable(predictions: readonly ModelPrediction[]): string
     ];
     for (const [slice, errors] of slices) rows.push([`${prediction.model} ${slice}`, ...errorCells(errors)]);
   }
-  return table(
-    ['model, completions', 'n', 'ttft MdAPE', 'total MdAPE', 'ttft pred/meas', 'total pred/meas'],
-    rows,
-  );
+  const floors = predictions
+    .filter((prediction) => prediction.outputLengthFloor !== undefined)
+    .map(
+      (prediction) =>
+        `${prediction.model}: a prediction knowing the true speeds but not the answer's length would have a total MdAPE of ${percent(prediction.outputLengthFloor!)} (after 20)`,
+    );
+  return [
+    table(
+      ['model, completions', 'n', 'ttft MdAPE', 'total MdAPE', 'ttft pred/meas', 'total pred/meas'],
+      rows,
+    ),
+    ...floors,
+  ].join('\n');
 }
 
 export function verdictLines(verdicts: readonly Verdict[]): string {

@@ -7,7 +7,7 @@
  * three times slower. Prints a table and PASS/FAIL per target, writes `bench/out/routing.json`.
  *
  * `npx tsx bench/routing/run.ts [--quick] [--requests N] [--speed N] [--seed N] [--threshold T]
- *   [--strategies switchyard,oracle,...] [--routing '{"deadline_quantile":0.8}']`
+ *   [--strategies switchyard,oracle,...] [--parallel N] [--routing '{"deadline_quantile":0.8}']`
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -31,8 +31,11 @@ interface Settings {
   /** Static-threshold strategy: local below this many tokens (characters / 4). */
   thresholdTokens: number;
   strategies: StrategyName[];
-  /** Strategies run at once, each in its own process. */
-  parallel: number;
+  /**
+   * Strategies run at once, each in its own process; undefined: in two phases, switchyard and the oracle
+   * together first (their timings are the ones measured to the millisecond), then the other three.
+   */
+  parallel: number | undefined;
   routing: Record<string, unknown> | undefined;
   timing: BenchTiming;
   /** Mean gap between arrivals and the idle periods, simulated ms. */
@@ -78,7 +81,7 @@ function settingsFrom(args: string[]): Settings {
     seed: number(values.seed, 42),
     thresholdTokens: number(values.threshold, 5000),
     strategies,
-    parallel: Math.round(number(values.parallel, strategies.length)),
+    parallel: typeof values.parallel === 'string' ? Math.round(number(values.parallel, 1)) : undefined,
     routing:
       typeof values.routing === 'string'
         ? (JSON.parse(values.routing) as Record<string, unknown>)
@@ -161,14 +164,36 @@ function runInChild(job: StrategyJob, timeoutMs: number): Promise<StrategyRun> {
   });
 }
 
+/** Phases of strategies run side by side: those whose timings matter most share the machine with fewer. */
+function phasesOf(names: readonly StrategyName[], parallel: number | undefined): StrategyName[][] {
+  if (parallel !== undefined) return [names.slice()];
+  const precise: StrategyName[] = names.filter((name) => name === 'switchyard' || name === 'oracle');
+  const rest = names.filter((name) => !precise.includes(name));
+  return [precise, rest].filter((phase) => phase.length > 0);
+}
+
 async function runAll(
   names: readonly StrategyName[],
-  parallel: number,
+  parallel: number | undefined,
   workload: WorkloadOptions,
   settings: RunSettings,
   timeoutMs: number,
 ): Promise<StrategyRun[]> {
   const results = new Map<StrategyName, StrategyRun>();
+  for (const phase of phasesOf(names, parallel)) {
+    await runPhase(phase, parallel ?? phase.length, workload, settings, timeoutMs, results);
+  }
+  return names.map((name) => results.get(name)!);
+}
+
+async function runPhase(
+  names: readonly StrategyName[],
+  parallel: number,
+  workload: WorkloadOptions,
+  settings: RunSettings,
+  timeoutMs: number,
+  results: Map<StrategyName, StrategyRun>,
+): Promise<void> {
   const queue = [...names];
   const worker = async () => {
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
@@ -179,7 +204,6 @@ async function runAll(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, names.length)) }, worker));
-  return names.map((name) => results.get(name)!);
 }
 
 export async function run(context: BenchContext): Promise<BenchOutcome> {
@@ -214,7 +238,7 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
     ...(settings.routing ? { routing: settings.routing } : {}),
   };
   console.log(
-    `routing bench: ${workload.length} requests, speed x${timing.speed}, seed ${settings.seed}, slowdown x${settings.slowdownFactor} at request ${slowdownAt}; strategies: ${settings.strategies.join(', ')} (${settings.parallel} at a time)`,
+    `routing bench: ${workload.length} requests, speed x${timing.speed}, seed ${settings.seed}, slowdown x${settings.slowdownFactor} at request ${slowdownAt}; strategies: ${settings.strategies.join(', ')} (${settings.parallel === undefined ? 'switchyard and oracle first, then the rest' : `${settings.parallel} at a time`})`,
   );
   // Far beyond a run's length (the workload spans ~85 s at speed 10, an overloaded local model ~200 s).
   const spanMs = (workload.at(-1)?.arrivalMs ?? 0) / timing.speed;
@@ -225,7 +249,9 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
     runSettings,
     4 * spanMs + 120_000,
   );
-  const summaries: StrategySummary[] = runs.map((result) => summarise(result, workload, timing, slowdownAt));
+  const summaries: StrategySummary[] = runs.map((result) =>
+    summarise(result, workload, timing, slowdownAt, settings.slowdownFactor),
+  );
   const verdicts = evaluateTargets(summaries);
   const passed = verdicts.length > 0 && verdicts.every((verdict) => verdict.passed);
 
@@ -273,6 +299,7 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
           ?.rows.map((row) => ({
             request: row.requestId,
             attempt: row.attempt,
+            startedAt: row.startedAt,
             model: `${row.provider}/${row.model}`,
             outcome: row.outcome,
             reason: row.decisionReason,

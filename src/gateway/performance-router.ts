@@ -19,8 +19,14 @@ import {
   type RoutingPolicy,
 } from '../routing/decide.js';
 import { extractFeatures, type RequestFeatures } from '../routing/features.js';
-import { type FittedLatencyModel, fitLatencyModel } from '../routing/latency-model.js';
+import {
+  type FittedLatencyModel,
+  fitLatencyModel,
+  normalQuantile,
+  slowedLatencyModel,
+} from '../routing/latency-model.js';
 import { promptChain } from '../routing/prefix-cache.js';
+import type { PlannedAttempt } from './attempt-runner.js';
 import type { Clock } from './clock.js';
 import type { ModelCatalog, ResolvedModel } from './model-catalog.js';
 import type { AutoRouter, Plan } from './plan.js';
@@ -92,13 +98,22 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
         config.ollama.default_model,
       )) {
         const id = `${provider.id}\u0000${model.name}`;
+        // An abandoned attempt can say the model slowed down before any slow completion does.
+        const fitted = latencyModelOf(provider.id, model.name, model.sizeBytes);
+        const slowdown = state.slowdownEvidence(provider.id, model.name, speedOf(fitted));
         candidates.push({
           provider: provider.id,
           model: model.name,
-          latency: latencyModelOf(provider.id, model.name, model.sizeBytes),
+          latency: slowdown > 1 ? slowedLatencyModel(fitted, slowdown) : fitted,
           loaded: state.isLoaded(provider.id, model.name),
           inFlight: state.inFlightOf(provider.id, model.name),
           parallelSlots: routing.local_parallel_slots,
+          queueWaitMs: state.expectedQueueWaitMs(
+            provider.id,
+            model.name,
+            routing.local_parallel_slots,
+            slowdown,
+          ),
           contextLength: await contextLengthOf(provider, model.name, signal),
           expectedCachedTokens: state.prefixCache.expectedCachedTokens(id, chain),
           available: state.breaker(provider.id).allows(now),
@@ -140,15 +155,19 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
     return candidates;
   }
 
-  async function decideFor(
-    input: Parameters<AutoRouter>[0],
-  ): Promise<{ decision: Decision; features: RequestFeatures; unreachable: GatewayError[] }> {
+  async function decideFor(input: Parameters<AutoRouter>[0]): Promise<{
+    decision: Decision;
+    features: RequestFeatures;
+    unreachable: GatewayError[];
+    local: LocalCandidate[];
+  }> {
     const { request, headers, resolved, catalog, signal } = input;
     const client = clientOf(headers);
     const features = extractFeatures({
       request,
       size: measureRequest(request),
       ...optional('learnedOutputTokens', state.learnedOutputTokens(client)),
+      ...optional('learnedOutputLogSigma', state.learnedOutputLogSigma(client)),
     });
     const overrides = readOverrides(headers, routing.privacy.header);
     const policy = policyFor(policyBase, resolved);
@@ -168,11 +187,11 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
       random: options.random,
     });
     state.describeRequest(request, { complexity: features.complexity, client, chain: chainOf(request) });
-    return { decision, features, unreachable };
+    return { decision, features, unreachable, local };
   }
 
   const router = async (input: Parameters<AutoRouter>[0]): Promise<Plan> => {
-    const { decision, unreachable } = await decideFor(input);
+    const { decision, unreachable, local } = await decideFor(input);
     if (decision.attempts.length === 0) {
       // Say what is actually wrong (Ollama is down) rather than only that no route exists.
       if (unreachable[0]) throw unreachable[0];
@@ -185,7 +204,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
     return {
       attempts: decision.attempts.map((attempt) => {
         const provider = input.catalog.provider(attempt.provider)!;
-        return {
+        const planned: PlannedAttempt = {
           provider,
           model: attempt.model,
           ...optional('firstTokenDeadlineMs', attempt.firstTokenDeadlineMs),
@@ -195,6 +214,19 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
             ? { expectedCachedTokens: expectedCached(attempt, input.request) }
             : {}),
         };
+        // What this attempt should take once it has a slot: later requests' queue-wait estimates read it.
+        if (attempt.locality === 'local' && attempt.predicted) {
+          const candidate = local.find(
+            (entry) => entry.provider === attempt.provider && entry.model === attempt.model,
+          );
+          state.planned(planned, {
+            serviceMs: attempt.predicted.totalMs - (attempt.predicted.queueMs ?? 0),
+            logSigma:
+              Math.log(attempt.predicted.totalHighMs / attempt.predicted.totalMs) / normalQuantile(0.9),
+            ...(candidate ? { speed: speedOf(candidate.latency) } : {}),
+          });
+        }
+        return planned;
       }),
       routed: true,
       reason: decision.reason,
@@ -217,6 +249,11 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
       return { decision, features: visible };
     },
   });
+}
+
+/** One number for how fast a fitted model is: the geometric mean of its prefill and decode rates. */
+function speedOf(model: FittedLatencyModel): number {
+  return Math.sqrt(model.prefillRate0 * model.decodeRate0);
 }
 
 function optional<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {

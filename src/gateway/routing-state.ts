@@ -13,12 +13,47 @@ import type { ChatRequest } from '../openai/chat-request.js';
 import type { CompletionProfile } from '../profiler/completion-profile.js';
 import type { ProviderAdapter } from '../providers/provider.js';
 import { CircuitBreaker } from '../routing/circuit-breaker.js';
+import { medianSlotWaitMs } from '../routing/latency-model.js';
 import { judgeAnswer, OutcomeLearner } from '../routing/outcome-learning.js';
 import { PrefixCacheTracker, type PromptChain, promptChain } from '../routing/prefix-cache.js';
 import type { AttemptAnswer, AttemptObserver, PlannedAttempt } from './attempt-runner.js';
 import type { Clock } from './clock.js';
 
 const dayMs = 86_400_000;
+/** Weight of the newest answer in a client's answer-length statistics (half-life about 7 answers). */
+const outputLengthWeight = 0.1;
+/** Answers of a client before the spread of their lengths is trusted. */
+const minimumAnswersForSpread = 5;
+
+/** What routing predicted for an attempt it planned. */
+export interface PlannedExpectation {
+  /** Predicted time once it has a slot (the prediction without the queue wait). */
+  serviceMs: number;
+  /** The speed the prediction assumed (any consistent measure; larger is faster). */
+  speed?: number;
+  /** Spread (log scale) of its predicted total time. */
+  logSigma?: number;
+}
+
+interface RunningAttempt extends Partial<PlannedExpectation> {
+  id: string;
+  startedAt: number;
+  /** When it got a slot on the engine (undefined while it queues). */
+  servedSince?: number;
+  /** Predicted total time from the attempt's start, queue wait included. */
+  totalMs?: number;
+}
+
+/** Spread assumed for an attempt routing did not predict. */
+const unknownAttemptLogSigma = 0.5;
+/** Evidence of a slowdown is capped: it is a lower bound on a change, not a measurement. */
+const maximumSlowdownEvidence = 10;
+
+interface OutputLengthStats {
+  logMean: number;
+  logVariance: number;
+  count: number;
+}
 
 export interface RoutingStateOptions {
   config: Config;
@@ -42,7 +77,16 @@ export class RoutingState implements AttemptObserver {
   private readonly inFlight = new Map<string, number>();
   private readonly loadedUntil = new Map<string, number>();
   private readonly breakers = new Map<string, CircuitBreaker>();
-  private readonly outputTokensByClient = new Map<string, number>();
+  private readonly outputTokensByClient = new Map<string, OutputLengthStats>();
+  /** Attempts running now, in start order, with what routing expected of them. */
+  private readonly running = new Map<PlannedAttempt, RunningAttempt>();
+  /** What routing expected of the attempts it planned, until they start. */
+  private readonly plannedExpectations = new WeakMap<PlannedAttempt, PlannedExpectation>();
+  /** Per model: the slowdown shown by its latest abandoned attempt, and completions since. */
+  private readonly abandonments = new Map<
+    string,
+    { factor: number; speed: number | undefined; completionsSince: number }
+  >();
   private readonly facts = new WeakMap<ChatRequest, RequestRoutingFacts>();
   private spentDay = 0;
   private spentToday = 0;
@@ -120,13 +164,84 @@ export class RoutingState implements AttemptObserver {
     return this.spentToday;
   }
 
+  /** The client's typical answer length (exponentially weighted geometric mean: the median of a log-normal). */
   learnedOutputTokens(client: string): number | undefined {
-    return this.outputTokensByClient.get(client);
+    const stats = this.outputTokensByClient.get(client);
+    return stats === undefined ? undefined : Math.exp(stats.logMean);
+  }
+
+  /** The spread (log scale) of the client's answer lengths, once there are enough answers to say. */
+  learnedOutputLogSigma(client: string): number | undefined {
+    const stats = this.outputTokensByClient.get(client);
+    return stats === undefined || stats.count < minimumAnswersForSpread
+      ? undefined
+      : Math.sqrt(stats.logVariance);
+  }
+
+  /** Routing notes what it expects of a planned attempt: its time once it has a slot, and the speed assumed. */
+  planned(attempt: PlannedAttempt, expectation: PlannedExpectation): void {
+    this.plannedExpectations.set(attempt, expectation);
+  }
+
+  /**
+   * How much slower than predicted a model is running right now, from evidence that arrives before any
+   * completion does: an attempt abandoned for want of a first token (it took at least its deadline ÷ its
+   * predicted first token longer than predicted), until two completions of the model have come in (by
+   * then the latency fit has seen the change, if there is one). 1 when there is no such evidence.
+   * Attempts merely running long are no evidence: a long answer looks the same.
+   */
+  slowdownEvidence(provider: string, model: string, currentSpeed: number): number {
+    const abandoned = this.abandonments.get(key(provider, model));
+    if (!abandoned) return 1;
+    // Relative to the speed the prediction assumed: a fit that has since slowed down already knows.
+    const factor =
+      abandoned.speed === undefined || !(abandoned.speed > 0)
+        ? abandoned.factor
+        : (abandoned.factor * currentSpeed) / abandoned.speed;
+    return Math.min(Math.max(1, factor), maximumSlowdownEvidence);
+  }
+
+  /**
+   * Expected (median) wait for a free slot on a model for a request arriving now: the running attempts
+   * hold the slots, each for its predicted time with its predicted spread, and those queued behind them
+   * take their predicted service time each, first come first served; all of it stretched by `slowdown`.
+   */
+  expectedQueueWaitMs(provider: string, model: string, slots: number, slowdown = 1): number {
+    const id = key(provider, model);
+    const now = this.options.clock.now();
+    const attempts = [...this.running.values()].filter((attempt) => attempt.id === id);
+    if (attempts.length < slots) return 0;
+    // Holders are timed from when they got their slot, against their predicted time without queueing.
+    // An attempt planned without a prediction (a named model) is taken to be half done.
+    const holders = attempts.slice(0, slots).map((attempt) => {
+      const servedMs = now - (attempt.servedSince ?? attempt.startedAt);
+      const totalMs = attempt.serviceMs ?? attempt.totalMs ?? 2 * servedMs;
+      return {
+        elapsedMs: servedMs,
+        totalMs: totalMs * slowdown,
+        logSigma: attempt.logSigma ?? unknownAttemptLogSigma,
+      };
+    });
+    const queued = attempts
+      .slice(slots)
+      .map((attempt) => (attempt.serviceMs ?? now - attempt.startedAt) * slowdown);
+    return medianSlotWaitMs(holders, queued, slots);
   }
 
   started(attempt: PlannedAttempt, request: ChatRequest): void {
     const id = key(attempt.provider.id, attempt.model);
     this.inFlight.set(id, (this.inFlight.get(id) ?? 0) + 1);
+    const expectation = this.plannedExpectations.get(attempt);
+    const now = this.options.clock.now();
+    // With a free slot the engine starts it at once; otherwise it queues until an earlier one finishes.
+    const ahead = [...this.running.values()].filter((running) => running.id === id).length;
+    this.running.set(attempt, {
+      id,
+      startedAt: now,
+      ...(ahead < this.options.config.routing.local_parallel_slots ? { servedSince: now } : {}),
+      ...(attempt.predictedTotalMs !== undefined ? { totalMs: attempt.predictedTotalMs } : {}),
+      ...expectation,
+    });
     this.breaker(attempt.provider.id).onAttempt(this.options.clock.now());
     const facts = this.facts.get(request);
     if (facts && attempt.provider.locality === 'local') this.prefixCache.remember(id, facts.chain);
@@ -141,6 +256,8 @@ export class RoutingState implements AttemptObserver {
     const id = key(attempt.provider.id, attempt.model);
     this.inFlight.set(id, Math.max(0, (this.inFlight.get(id) ?? 1) - 1));
     const now = this.options.clock.now();
+    if (this.running.delete(attempt)) this.promoteQueued(id, now);
+    this.noteSlowdownEvidence(id, attempt, profile);
     const breaker = this.breaker(attempt.provider.id);
     if (profile.outcome === 'ok') breaker.onSuccess();
     else if (countsAgainstUpstream(profile)) breaker.onFailure(now);
@@ -152,12 +269,19 @@ export class RoutingState implements AttemptObserver {
     }
     const facts = this.facts.get(request);
     if (profile.outcome === 'ok' && facts && profile.completionTokens !== undefined) {
-      const learned = this.outputTokensByClient.get(facts.client);
-      // Exponentially weighted: the typical answer length of this client, tracking change.
-      this.outputTokensByClient.set(
-        facts.client,
-        learned === undefined ? profile.completionTokens : learned * 0.8 + profile.completionTokens * 0.2,
-      );
+      // Exponentially weighted, on the log scale (answer lengths are skewed): the typical length of this
+      // client's answers and how much they vary, tracking change.
+      const value = Math.log(Math.max(1, profile.completionTokens));
+      const stats = this.outputTokensByClient.get(facts.client);
+      if (stats === undefined) {
+        this.outputTokensByClient.set(facts.client, { logMean: value, logVariance: 0, count: 1 });
+      } else {
+        const delta = value - stats.logMean;
+        stats.logMean += outputLengthWeight * delta;
+        stats.logVariance =
+          (1 - outputLengthWeight) * (stats.logVariance + outputLengthWeight * delta * delta);
+        stats.count += 1;
+      }
     }
     if (attempt.provider.locality !== 'local') return;
     if (profile.outcome === 'ok') this.loadedUntil.set(id, now + this.keepAliveMs);
@@ -173,6 +297,37 @@ export class RoutingState implements AttemptObserver {
         request.tools,
       );
       this.outcomes.record(attempt.provider.id, attempt.model, facts.complexity, verdict, now);
+    }
+  }
+
+  /** A slot freed up: the oldest attempts of the model (first come, first served) now hold the slots. */
+  private promoteQueued(id: string, now: number): void {
+    let held = 0;
+    for (const attempt of this.running.values()) {
+      if (attempt.id !== id) continue;
+      if (held >= this.options.config.routing.local_parallel_slots) break;
+      attempt.servedSince ??= now;
+      held += 1;
+    }
+  }
+
+  /**
+   * A local attempt abandoned for want of a first token took at least its deadline ÷ its predicted first
+   * token longer than predicted. That evidence holds until two completions of the model have come in
+   * (by then the latency fit has seen the change, if there is one).
+   */
+  private noteSlowdownEvidence(id: string, attempt: PlannedAttempt, profile: CompletionProfile): void {
+    if (attempt.provider.locality !== 'local') return;
+    const abandoned = this.abandonments.get(id);
+    if (profile.outcome === 'deadline_exceeded' && attempt.predictedTtftMs) {
+      const factor = profile.durationMs / attempt.predictedTtftMs;
+      const speed = this.plannedExpectations.get(attempt)?.speed;
+      if (factor > 1 && factor >= (abandoned?.factor ?? 1)) {
+        this.abandonments.set(id, { factor, speed, completionsSince: 0 });
+      }
+    } else if (profile.outcome === 'ok' && abandoned) {
+      abandoned.completionsSince += 1;
+      if (abandoned.completionsSince >= 2) this.abandonments.delete(id);
     }
   }
 

@@ -25,6 +25,8 @@ export interface LocalCandidate {
   /** Requests switchyard has running on this model now. */
   inFlight: number;
   parallelSlots: number;
+  /** Expected wait for a free slot, from the running requests' own predictions, when known. */
+  queueWaitMs?: number;
   contextLength: number | undefined;
   /** Prompt tokens (estimated) the engine likely still has cached for this request. */
   expectedCachedTokens: number;
@@ -87,6 +89,8 @@ export interface PredictedTimes {
   /** Upper bound of the interval (90th percentile). */
   ttftHighMs: number;
   totalHighMs: number;
+  /** Of the times above, the wait for a free slot (local attempts). */
+  queueMs?: number;
 }
 
 export interface DecisionAttempt {
@@ -233,14 +237,12 @@ function calibrationProbe(
   features: RequestFeatures,
   deadlines: Decision['deadlines'],
 ): { entry: ScoredLocal; attempts: DecisionAttempt[] } | undefined {
-  const entry = reliable.find((candidate) => candidate.candidate.latency.samples < calibrationSamples);
+  const entry = reliable.find(
+    ({ candidate }) => (candidate.latency.observed ?? candidate.latency.samples) < calibrationSamples,
+  );
   const fallback = cloud[0];
   if (!entry || !fallback) return undefined;
-  const cloudTimes = cloudAttempt(fallback, features).predicted!;
-  const slackMs = Math.min(
-    deadlines.ttftMs - cloudTimes.ttftHighMs,
-    deadlines.totalMs - cloudTimes.totalHighMs,
-  );
+  const slackMs = fallbackSlackMs(cloudAttempt(fallback, features), deadlines);
   if (!(slackMs >= minimumProbeFirstTokenMs)) return undefined;
   const attempts = localAttempts([entry], cloud, deadlines, features);
   attempts[0]!.firstTokenDeadlineMs = Math.round(slackMs);
@@ -256,6 +258,7 @@ function scoreLocal(candidate: LocalCandidate, features: RequestFeatures, quanti
     loaded: candidate.loaded,
     queueAhead: candidate.inFlight,
     parallelSlots: candidate.parallelSlots,
+    ...(candidate.queueWaitMs !== undefined ? { queueWaitMs: candidate.queueWaitMs } : {}),
   });
   const { logSigmaTtft } = candidate.latency;
   // How long the answer will be is uncertain too: that spread adds to the model's own, in proportion to
@@ -272,6 +275,7 @@ function scoreLocal(candidate: LocalCandidate, features: RequestFeatures, quanti
       totalMs: prediction.totalMs,
       ttftHighMs: prediction.ttftMs * Math.exp(p90 * logSigmaTtft),
       totalHighMs: prediction.totalMs * Math.exp(p90 * logSigmaTotal),
+      queueMs: prediction.queueMs,
     },
     ttftBoundMs: prediction.ttftMs * Math.exp(quantile * logSigmaTtft),
     totalBoundMs: prediction.totalMs * Math.exp(quantile * logSigmaTotal),
@@ -314,6 +318,7 @@ function localAttempt(
   entry: ScoredLocal,
   deadlines: Decision['deadlines'],
   followed: boolean,
+  fallbackSlackMs = Number.POSITIVE_INFINITY,
 ): DecisionAttempt {
   const attempt: DecisionAttempt = {
     provider: entry.candidate.provider,
@@ -322,12 +327,26 @@ function localAttempt(
     predicted: entry.times,
   };
   if (followed) {
-    // Give up on a stalled local model early enough that the next attempt can still be useful.
-    attempt.firstTokenDeadlineMs = Math.round(
-      Math.min(deadlines.ttftMs, Math.max(minimumFirstTokenDeadlineMs, 2 * entry.times.ttftHighMs)),
+    // Give up on a stalled local model early enough that the next attempt can still be useful: no later
+    // than the cloud fallback can still meet the deadlines, as long as that leaves the local model its
+    // own 90th-percentile first token.
+    let deadline = Math.min(
+      deadlines.ttftMs,
+      Math.max(minimumFirstTokenDeadlineMs, 2 * entry.times.ttftHighMs),
     );
+    if (fallbackSlackMs >= entry.times.ttftHighMs) deadline = Math.min(deadline, fallbackSlackMs);
+    attempt.firstTokenDeadlineMs = Math.round(deadline);
   }
   return attempt;
+}
+
+/** How long a local attempt can run without a first token before the cloud fallback could no longer meet the deadlines. */
+function fallbackSlackMs(fallback: DecisionAttempt | undefined, deadlines: Decision['deadlines']): number {
+  if (!fallback?.predicted) return Number.POSITIVE_INFINITY;
+  return Math.min(
+    deadlines.ttftMs - fallback.predicted.ttftHighMs,
+    deadlines.totalMs - fallback.predicted.totalHighMs,
+  );
 }
 
 /** Local attempts first (in the given order), then the cloud as fallback. */
@@ -338,8 +357,9 @@ function localAttempts(
   features?: RequestFeatures,
 ): DecisionAttempt[] {
   const fallback = features ? cloud.map((candidate) => cloudAttempt(candidate, features)) : [];
+  const slackMs = fallbackSlackMs(fallback[0], deadlines);
   const attempts = entries.map((entry, index) =>
-    localAttempt(entry, deadlines, index < entries.length - 1 || fallback.length > 0),
+    localAttempt(entry, deadlines, index < entries.length - 1 || fallback.length > 0, slackMs),
   );
   return [...attempts, ...fallback];
 }

@@ -76,7 +76,10 @@ export function extractFeatures(input: FeatureInput): RequestFeatures {
   };
   if (request.maxTokens !== undefined) features.maxTokens = request.maxTokens;
   if (input.learnedOutputTokens !== undefined && input.learnedOutputLogSigma !== undefined) {
-    features.typicalOutputTokens = Math.min(request.maxTokens ?? Number.POSITIVE_INFINITY, input.learnedOutputTokens);
+    features.typicalOutputTokens = Math.min(
+      request.maxTokens ?? Number.POSITIVE_INFINITY,
+      input.learnedOutputTokens,
+    );
     features.outputLogSigma = input.learnedOutputLogSigma;
   }
   return features;

@@ -26,8 +26,13 @@ export const latencyPriors = {
 } as const;
 
 export interface FittedLatencyModel {
-  /** Successful completions behind the fit. */
+  /** Successful completions behind the fit (since the last detected change of speed). */
   samples: number;
+  /**
+   * Successful completions seen in the window, before and after a change of speed; absent means
+   * `samples`. A model with few of these is still on its priors.
+   */
+  observed?: number;
   /** Real prompt tokens per estimated token (the tokenizer-free estimate's calibration for this model). */
   tokenRatio: number;
   prefillRate0: number;
@@ -89,6 +94,8 @@ interface Point {
   coldStart: boolean;
   ttftMs: number | undefined;
   durationMs: number;
+  /** Time the completion waited for a free slot, inferred (the engine does not report it). */
+  queueMs: number;
 }
 
 /** Fits the model from the newest observations (oldest first, as the profiler keeps them). */
@@ -99,7 +106,7 @@ export function fitLatencyModel(
 ): FittedLatencyModel {
   const prior = priorLatencyModel(sizeBytes);
   const decay = 2 ** (-1 / options.halfLife);
-  const points: Point[] = [];
+  let points: Point[] = [];
   let weight = 1;
   for (let index = observations.length - 1; index >= 0 && points.length < options.maxObservations; index--) {
     const observation = observations[index]!;
@@ -125,32 +132,68 @@ export function fitLatencyModel(
       coldStart: observation.coldStart,
       ttftMs: observation.ttftMs,
       durationMs: observation.durationMs,
+      queueMs: 0,
     });
     weight *= decay;
   }
   if (points.length === 0) return prior;
 
   const tokenRatio = fitTokenRatio(points) ?? prior.tokenRatio;
-  const prefill = fitRate(
-    points,
-    // A measured prefill rate is the mean over the evaluated span, i.e. the rate at the span's midpoint:
-    // the same context `predictLatency` reads the curve at. The full context here would fit K twice too large.
-    (point) => point.context - point.evaluated / 2,
-    (point) => point.prefillRate,
-    prior.prefillHalfRateTokens,
-  );
-  const decode = fitRate(
-    points,
-    (point) => point.context + point.outputTokens / 2,
-    (point) => point.decodeRate,
-    prior.decodeHalfRateTokens,
-  );
-  const loadMs = weightedMean(
-    points.filter((point) => point.coldStart && point.loadMs !== undefined),
-    (point) => point.loadMs!,
-  );
+  // The context a completion ran at, in real tokens: what the engine evaluated, or the calibrated
+  // estimate of the whole prompt when part of it came from the engine's cache.
+  for (const point of points) point.context = Math.max(point.evaluated, point.estimated * tokenRatio);
+  // A measured prefill rate is the mean over the evaluated span, i.e. the rate at the span's midpoint:
+  // the same context `predictLatency` reads the curve at. The full context here would fit K twice too large.
+  const prefillContext = (point: Point) => point.context - point.evaluated / 2;
+  const decodeContext = (point: Point) => point.context + point.outputTokens / 2;
+  let prefill = fitRate(points, prefillContext, (point) => point.prefillRate, prior.prefillHalfRateTokens);
+  let decode = fitRate(points, decodeContext, (point) => point.decodeRate, prior.decodeHalfRateTokens);
+
+  // When the newest completions show the machine changed speed (another program took the GPU), the
+  // older ones describe another machine: the level is refitted from the new regime alone, keeping the
+  // context curve (K), which a uniform slowdown does not change.
+  const all = points;
+  const regime = newestRegime(points, [
+    { fit: prefill, contextOf: prefillContext, rateOf: (point) => point.prefillRate },
+    { fit: decode, contextOf: decodeContext, rateOf: (point) => point.decodeRate },
+  ]);
+  let slowdown = 1;
+  if (regime < points.length) {
+    // The curve from the completions before the change (the mixture would bend it), the level from after.
+    const earlier = points.slice(regime);
+    const curve = (
+      fitted: { halfRateTokens: number },
+      contextOf: (point: Point) => number,
+      rateOf: (point: Point) => number,
+      priorHalfRate: number,
+    ) =>
+      earlier.length >= 6
+        ? fitRate(earlier, contextOf, rateOf, priorHalfRate).halfRateTokens
+        : fitted.halfRateTokens;
+    const prefillK = curve(
+      prefill,
+      prefillContext,
+      (point) => point.prefillRate,
+      prior.prefillHalfRateTokens,
+    );
+    const decodeK = curve(decode, decodeContext, (point) => point.decodeRate, prior.decodeHalfRateTokens);
+    points = points.slice(0, regime);
+    const before = refitLevel(earlier, prefillContext, (point) => point.prefillRate, prefillK).rate0;
+    prefill = refitLevel(points, prefillContext, (point) => point.prefillRate, prefillK);
+    decode = refitLevel(points, decodeContext, (point) => point.decodeRate, decodeK);
+    slowdown = before / prefill.rate0;
+  }
+  const coldLoad = (list: readonly Point[]) =>
+    weightedMean(
+      list.filter((point) => point.coldStart && point.loadMs !== undefined),
+      (point) => point.loadMs!,
+    );
+  // A load seen before the change, scaled by how much slower (or faster) the machine became.
+  const earlierLoad = coldLoad(all);
+  const loadMs = coldLoad(points) ?? (earlierLoad === undefined ? undefined : earlierLoad * slowdown);
   const model: FittedLatencyModel = {
     samples: points.length,
+    observed: all.length,
     tokenRatio,
     prefillRate0: prefill.rate0,
     prefillHalfRateTokens: prefill.halfRateTokens,
@@ -161,11 +204,87 @@ export function fitLatencyModel(
     logSigmaTtft: prior.logSigmaTtft,
     logSigmaTotal: prior.logSigmaTotal,
   };
-  model.fixedTtftMs = fitFixedTtft(points, model) ?? prior.fixedTtftMs;
-  const spread = fitSpread(points, model);
+  // The fixed cost (HTTP, template, first decode step) and the queue waits are read from the whole
+  // window: a change of GPU speed hardly moves them, and a couple of points cannot tell them apart.
+  inferQueueWaits(all);
+  model.fixedTtftMs = fitFixedTtft(all, model) ?? prior.fixedTtftMs;
+  const spread = fitSpread(points, model, all.length);
   model.logSigmaTtft = spread.ttft;
   model.logSigmaTotal = spread.total;
   return model;
+}
+
+interface RateComponent {
+  fit: { rate0: number; halfRateTokens: number };
+  contextOf: (point: Point) => number;
+  rateOf: (point: Point) => number;
+}
+
+/** Newest completions that must agree before a change of speed is believed. */
+const changeEvidence = 2;
+/** A change smaller than this (log scale, ≈30 %) is taken for noise whatever the spread. */
+const minimumChange = Math.log(1.3);
+
+/**
+ * How many of the newest points (newest first) belong to the current regime. Each rate's residuals
+ * from the fit are split in two at every possible point; the split that best separates them (largest
+ * difference of means against the pooled spread within the two parts) is a change of regime when the
+ * difference exceeds both `minimumChange` and three pooled standard deviations, and the newest
+ * `changeEvidence` points all lie beyond it on the new side. Otherwise every point is kept.
+ */
+function newestRegime(points: readonly Point[], components: readonly RateComponent[]): number {
+  const count = points.length;
+  if (count < changeEvidence + 3) return count;
+  let regime = count;
+  for (const { fit, contextOf, rateOf } of components) {
+    const residuals = points.map((point) =>
+      Math.log((rateOf(point) * (1 + contextOf(point) / fit.halfRateTokens)) / fit.rate0),
+    );
+    let best: { split: number; score: number; newMean: number; oldMean: number; spread: number } | undefined;
+    for (let split = changeEvidence; split <= count - 3; split++) {
+      const newer = residuals.slice(0, split);
+      const older = residuals.slice(split);
+      const newMean = mean(newer);
+      const oldMean = mean(older);
+      const squares =
+        newer.reduce((sum, value) => sum + (value - newMean) ** 2, 0) +
+        older.reduce((sum, value) => sum + (value - oldMean) ** 2, 0);
+      const spread = Math.sqrt(squares / count);
+      const score = Math.abs(newMean - oldMean) / (spread + 1e-9);
+      if (!best || score > best.score) best = { split, score, newMean, oldMean, spread };
+    }
+    if (!best) continue;
+    const shift = best.newMean - best.oldMean;
+    const tolerance = Math.max(minimumChange, 3 * best.spread);
+    if (Math.abs(shift) <= tolerance) continue;
+    // The newest completions must all agree with the new level, or a single odd one could cut the window.
+    const agrees = residuals
+      .slice(0, changeEvidence)
+      .every(
+        (value) =>
+          Math.sign(value - best.oldMean) === Math.sign(shift) &&
+          Math.abs(value - best.oldMean) > tolerance / 2,
+      );
+    if (agrees) regime = Math.min(regime, best.split);
+  }
+  return regime;
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/** r0 from the given points with K fixed: the weighted geometric mean of each rate scaled to an empty context. */
+function refitLevel(
+  points: readonly Point[],
+  contextOf: (point: Point) => number,
+  rateOf: (point: Point) => number,
+  halfRateTokens: number,
+): { rate0: number; halfRateTokens: number } {
+  const logRate0 = weightedMean(points, (point) =>
+    Math.log(rateOf(point) * (1 + contextOf(point) / halfRateTokens)),
+  );
+  return { rate0: Math.exp(logRate0 ?? 0), halfRateTokens };
 }
 
 /** Calibration from completions where no prompt-cache hit was expected (a hit hides prompt tokens). */
@@ -223,16 +342,37 @@ function fitRate(
 /** The part of time to first token not explained by load and prefill (HTTP, template, first decode step). */
 function fitFixedTtft(points: readonly Point[], model: FittedLatencyModel): number | undefined {
   const usable = points.filter((point) => point.ttftMs !== undefined);
-  const fixed = weightedMean(usable, (point) => {
-    const explained = (point.loadMs ?? 0) + (point.evaluated / point.prefillRate) * 1000;
+  const fixed = weightedMedian(usable, (point) => {
+    const explained = (point.loadMs ?? 0) + (point.evaluated / point.prefillRate) * 1000 + point.queueMs;
     return Math.max(0, point.ttftMs! - explained);
   });
   void model;
   return fixed;
 }
 
+/**
+ * How long each completion waited for a free slot. The engine reports load, prefill and decode but not
+ * the wait, which is in the measured duration: what the engine's phases leave unexplained, beyond the
+ * fixed cost every completion has (taken as a low quantile, as some completions waited and none waited
+ * less than nothing). Without this, waits in busy periods would pass for a slow first token.
+ */
+function inferQueueWaits(points: Point[]): void {
+  const unexplained = (point: Point) =>
+    point.durationMs -
+    (point.loadMs ?? 0) -
+    (point.evaluated / point.prefillRate) * 1000 -
+    (point.outputTokens / point.decodeRate) * 1000;
+  const base = weightedQuantile(points, unexplained, 0.2);
+  if (base === undefined) return;
+  for (const point of points) point.queueMs = Math.max(0, unexplained(point) - base);
+}
+
 /** How far predictions made with the fitted model land from what happened (log scale, weighted). */
-function fitSpread(points: readonly Point[], model: FittedLatencyModel): { ttft: number; total: number } {
+function fitSpread(
+  points: readonly Point[],
+  model: FittedLatencyModel,
+  observed: number,
+): { ttft: number; total: number } {
   let sumWeight = 0;
   let ttftSquares = 0;
   let totalSquares = 0;
@@ -245,6 +385,7 @@ function fitSpread(points: readonly Point[], model: FittedLatencyModel): { ttft:
       loaded: !point.coldStart,
       queueAhead: 0,
       parallelSlots: 1,
+      queueWaitMs: point.queueMs,
       calibrated: true,
     });
     const ttftError = Math.log(point.ttftMs / prediction.ttftMs);
@@ -254,11 +395,39 @@ function fitSpread(points: readonly Point[], model: FittedLatencyModel): { ttft:
     totalSquares += point.weight * totalError * totalError;
   }
   if (sumWeight === 0) return { ttft: latencyPriors.logSigmaUnknown, total: latencyPriors.logSigmaUnknown };
-  // With few points the in-sample spread is optimistic: blend toward the prior.
-  const confidence = Math.min(1, points.length / 10);
+  // With few points the in-sample spread is optimistic: blend toward the prior. After a change of speed
+  // the machine is no stranger (its curve and noise are known from before): only the new level is, so
+  // the spread of the few points since is widened for the uncertainty of a level from so few points.
+  const confidence = Math.min(1, observed / 10);
+  const levelUncertainty = points.length < observed ? 1 + 1 / points.length : 1;
   const blend = (squares: number) =>
-    Math.sqrt(confidence * (squares / sumWeight) + (1 - confidence) * latencyPriors.logSigmaUnknown ** 2);
+    Math.sqrt(
+      confidence * (squares / sumWeight) * levelUncertainty +
+        (1 - confidence) * latencyPriors.logSigmaUnknown ** 2,
+    );
   return { ttft: Math.max(0.05, blend(ttftSquares)), total: Math.max(0.05, blend(totalSquares)) };
+}
+
+function weightedMedian(points: readonly Point[], value: (point: Point) => number): number | undefined {
+  return weightedQuantile(points, value, 0.5);
+}
+
+function weightedQuantile(
+  points: readonly Point[],
+  value: (point: Point) => number,
+  fraction: number,
+): number | undefined {
+  const entries = points
+    .map((point) => ({ value: value(point), weight: point.weight }))
+    .filter((entry) => Number.isFinite(entry.value))
+    .sort((left, right) => left.value - right.value);
+  const total = entries.reduce((sum, entry) => sum + entry.weight, 0);
+  let cumulative = 0;
+  for (const entry of entries) {
+    cumulative += entry.weight;
+    if (cumulative >= total * fraction) return entry.value;
+  }
+  return undefined;
 }
 
 function weightedMean(points: readonly Point[], value: (point: Point) => number): number | undefined {
@@ -273,6 +442,16 @@ function weightedMean(points: readonly Point[], value: (point: Point) => number)
   return sumWeight > 0 ? sum / sumWeight : undefined;
 }
 
+/** The same model `factor` times slower in every phase (evidence of a slowdown the fit has not seen yet). */
+export function slowedLatencyModel(model: FittedLatencyModel, factor: number): FittedLatencyModel {
+  return {
+    ...model,
+    prefillRate0: model.prefillRate0 / factor,
+    decodeRate0: model.decodeRate0 / factor,
+    ...(model.loadMs !== undefined ? { loadMs: model.loadMs * factor } : {}),
+  };
+}
+
 export interface LatencyQuery {
   /** Prompt tokens: switchyard's estimate, unless `calibrated` says they are already real tokens. */
   promptTokens: number;
@@ -284,6 +463,11 @@ export interface LatencyQuery {
   /** Requests already running or queued on this model. */
   queueAhead: number;
   parallelSlots: number;
+  /**
+   * The wait for a free slot when the caller knows better than `queueAhead` alone (when the requests
+   * ahead will finish, from their own predictions); replaces the per-wave estimate.
+   */
+  queueWaitMs?: number;
   /** `promptTokens` are real tokens (skip the estimate's calibration). */
   calibrated?: boolean;
 }
@@ -313,9 +497,75 @@ export function predictLatency(model: FittedLatencyModel, query: LatencyQuery): 
   // A request waits for a free slot: the ones ahead of it, beyond the slots, each take about as long as this one.
   const serviceMs = prefillMs + decodeMs + model.fixedTtftMs;
   const waves = Math.floor(query.queueAhead / Math.max(1, query.parallelSlots));
-  const queueMs = waves * serviceMs * 0.75;
+  const queueMs = query.queueWaitMs ?? waves * serviceMs * 0.75;
   const ttftMs = queueMs + loadMs + prefillMs + model.fixedTtftMs;
   return { ttftMs, totalMs: ttftMs + decodeMs, queueMs, loadMs, prefillMs, decodeMs };
+}
+
+/** A request holding a slot now: how long it has run, and its predicted total with its log-spread. */
+export interface SlotHolder {
+  elapsedMs: number;
+  /** Predicted median total time, from its start. */
+  totalMs: number;
+  /** Spread (log scale) of that prediction. */
+  logSigma: number;
+}
+
+/**
+ * Median wait for a free slot when every slot is taken: each holder's total is log-normal around its
+ * prediction, and given that it is still running, its remaining time is what lies beyond its elapsed
+ * time (so one past its prediction is expected to need longer, not to finish at once). The first slot to
+ * free up is the earliest of them: the wait is the median of that minimum. Requests already queued
+ * (`queuedServiceMs`, first come first served) take the slots that free up before this one does.
+ */
+export function medianSlotWaitMs(
+  holders: readonly SlotHolder[],
+  queuedServiceMs: readonly number[],
+  slots: number,
+): number {
+  if (holders.length < slots) return 0;
+  // P(holder still runs x ms from now | it runs now), from the log-normal survival function.
+  const survival = (holder: SlotHolder, x: number) => {
+    const sigma = Math.max(holder.logSigma, 0.05);
+    const beyond = (t: number) => 1 - normalCdf(Math.log(Math.max(t, 1e-9) / holder.totalMs) / sigma);
+    const now = beyond(holder.elapsedMs);
+    return now <= 1e-12
+      ? x <= 0
+        ? 1
+        : Math.exp(-x / Math.max(1, holder.elapsedMs))
+      : beyond(holder.elapsedMs + x) / now;
+  };
+  const medianOfFirst = (group: readonly SlotHolder[]) => {
+    let low = 0;
+    let high = Math.max(1, ...group.map((holder) => Math.max(holder.totalMs, holder.elapsedMs) * 20));
+    for (let step = 0; step < 50; step++) {
+      const middle = (low + high) / 2;
+      const stillAll = group.reduce((product, holder) => product * survival(holder, middle), 1);
+      if (stillAll > 0.5) low = middle;
+      else high = middle;
+    }
+    return (low + high) / 2;
+  };
+  if (queuedServiceMs.length === 0) return medianOfFirst(holders);
+  // With others queued ahead, each slot's own median end; the queued take the earliest in turn.
+  const freeAt = holders.map((holder) => medianOfFirst([holder]));
+  for (const service of queuedServiceMs) {
+    freeAt.sort((left, right) => left - right);
+    freeAt[0] = freeAt[0]! + service;
+  }
+  return Math.min(...freeAt);
+}
+
+/** Standard normal distribution function (Abramowitz–Stegun 7.1.26, error below 1.5e-7). */
+export function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erf =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-x * x);
+  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
 }
 
 /** Standard normal quantile, for turning the log-spread into an interval bound. */

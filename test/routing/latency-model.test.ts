@@ -101,8 +101,9 @@ describe('fitting rate(ctx) = r0 / (1 + ctx/K)', () => {
     const predicted = predictLatency(after, warmQuery(1700));
     const actual = trueTimes(trueEngine, 1700, 200);
     expect(relativeError(predicted.totalMs, actual.totalMs * 3)).toBeLessThan(0.2);
-    // The misses of the last completions widen the interval meanwhile.
-    expect(after.logSigmaTotal).toBeGreaterThan(3 * steady.logSigmaTotal);
+    // Once the change is detected the fit starts over from the slow completions alone: its interval is
+    // at least as wide as before (few points), never the narrow one of the long steady run.
+    expect(after.logSigmaTotal).toBeGreaterThanOrEqual(steady.logSigmaTotal);
   });
 
   it('uses only the newest maxObservations, and ignores failures and missing rates', () => {
