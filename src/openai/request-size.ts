@@ -23,7 +23,19 @@ export interface RequestSize {
   imageCount: number;
 }
 
+/** The route, the router and the Ollama adapter all need the size: each request is measured once. */
+const measured = new WeakMap<ChatRequest, RequestSize>();
+
 export function measureRequest(request: ChatRequest): RequestSize {
+  let size = measured.get(request);
+  if (!size) {
+    size = measureUncached(request);
+    measured.set(request, size);
+  }
+  return size;
+}
+
+function measureUncached(request: ChatRequest): RequestSize {
   let characters = 0;
   let imageCount = 0;
   for (const message of request.messages) {
