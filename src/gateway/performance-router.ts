@@ -91,12 +91,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
         if (error instanceof GatewayError) unreachable.push(error);
         continue;
       }
-      for (const model of orderByPreference(
-        provider,
-        models,
-        routing.local_models,
-        config.ollama.default_model,
-      )) {
+      for (const model of orderByPreference(provider, models, routing.local_models)) {
         const id = `${provider.id}\u0000${model.name}`;
         // An abandoned attempt can say the model slowed down before any slow completion does.
         const fitted = latencyModelOf(provider.id, model.name, model.sizeBytes);
@@ -195,9 +190,11 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
     if (decision.attempts.length === 0) {
       // Say what is actually wrong (Ollama is down) rather than only that no route exists.
       if (unreachable[0]) throw unreachable[0];
+      // What each unusable provider needs comes from the adapters themselves (a missing key, a variable).
+      const fixes = input.catalog.providers.flatMap((provider) => provider.disabledReason ?? []);
       throw new GatewayError(
         'provider_disabled',
-        `No model can take this request: ${decision.sentence} Start Ollama (\`ollama serve\`) with a model pulled, or set ANTHROPIC_API_KEY / GEMINI_API_KEY.`,
+        `No model can take this request: ${decision.sentence} ${fixes.length > 0 ? `${fixes.join('; ')}. ` : ''}GET /health shows what each provider needs.`,
         { code: 'no_route' },
       );
     }
@@ -279,17 +276,13 @@ function chainOf(request: ChatRequest) {
   return chain;
 }
 
-/** The configured order; else discovery order with the default model (if any) first. */
+/** The configured order; else the adapter's own order (which puts a configured default model first). */
 function orderByPreference(
   provider: ProviderAdapter,
   models: Array<{ name: string; sizeBytes?: number }>,
   preference: readonly string[],
-  defaultModel: string | undefined,
 ): Array<{ name: string; sizeBytes?: number }> {
-  if (preference.length === 0) {
-    const first = models.filter((model) => model.name === defaultModel);
-    return [...first, ...models.filter((model) => model.name !== defaultModel)];
-  }
+  if (preference.length === 0) return models;
   const ordered: Array<{ name: string; sizeBytes?: number }> = [];
   for (const wanted of preference) {
     const name = wanted.startsWith(`${provider.id}/`) ? wanted.slice(provider.id.length + 1) : wanted;

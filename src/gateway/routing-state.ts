@@ -15,7 +15,7 @@ import type { ProviderAdapter } from '../providers/provider.js';
 import { CircuitBreaker } from '../routing/circuit-breaker.js';
 import { medianSlotWaitMs } from '../routing/latency-model.js';
 import { judgeAnswer, OutcomeLearner } from '../routing/outcome-learning.js';
-import { PrefixCacheTracker, type PromptChain, promptChain } from '../routing/prefix-cache.js';
+import { PrefixCacheTracker, type PromptChain } from '../routing/prefix-cache.js';
 import type { AttemptAnswer, AttemptObserver, PlannedAttempt } from './attempt-runner.js';
 import type { Clock } from './clock.js';
 
@@ -92,7 +92,6 @@ export class RoutingState implements AttemptObserver {
   private spentToday = 0;
   private pollTimer: NodeJS.Timeout | undefined;
   private savedVersion = 0;
-  private readonly keepAliveMs: number;
 
   constructor(private readonly options: RoutingStateOptions) {
     this.outcomes = new OutcomeLearner(
@@ -101,7 +100,6 @@ export class RoutingState implements AttemptObserver {
         .map((row) => ({ ...row, complexity: row.complexity as ComplexityClass })),
     );
     this.savedVersion = this.outcomes.version;
-    this.keepAliveMs = parseKeepAlive(options.config.ollama.keep_alive);
     const now = options.clock.now();
     this.spentDay = Math.floor(now / dayMs);
     this.spentToday = options.repository.sumCostSince(this.spentDay * dayMs);
@@ -284,7 +282,7 @@ export class RoutingState implements AttemptObserver {
       }
     }
     if (attempt.provider.locality !== 'local') return;
-    if (profile.outcome === 'ok') this.loadedUntil.set(id, now + this.keepAliveMs);
+    if (profile.outcome === 'ok') this.loadedUntil.set(id, now + (attempt.provider.residencyMs ?? 0));
     else this.prefixCache.forget(id);
     this.recordPredictionError(profile);
     // Only an answer says how well a model handles a kind of task. A failure before the first token
@@ -393,20 +391,3 @@ function countsAgainstUpstream(profile: CompletionProfile): boolean {
     'client_aborted',
   ].includes(profile.errorKind ?? '');
 }
-
-/** Ollama keep_alive: seconds as a number, or a Go duration ("5m", "1h30m"); negative = forever. */
-export function parseKeepAlive(value: string | number): number {
-  if (typeof value === 'number') return value < 0 ? Number.POSITIVE_INFINITY : value * 1000;
-  if (/^-/.test(value)) return Number.POSITIVE_INFINITY;
-  let total = 0;
-  let matched = false;
-  for (const match of value.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) {
-    matched = true;
-    const amount = Number(match[1]);
-    total +=
-      amount * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[match[2] as 'ms' | 's' | 'm' | 'h'];
-  }
-  return matched ? total : Number(value) * 1000 || 300_000;
-}
-
-export { promptChain };

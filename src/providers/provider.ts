@@ -77,6 +77,8 @@ export interface ProviderAdapter {
   readonly id: string;
   /** Where it runs: routing keeps `local` requests on this machine. */
   readonly locality: 'local' | 'cloud';
+  /** How long a model stays in memory after a completion (local engines), so routing knows it is warm. */
+  readonly residencyMs?: number;
   /** Why the adapter cannot be used (a missing key), or undefined when it can. */
   readonly disabledReason: string | undefined;
   /** Models this provider can serve right now (discovered or configured). */

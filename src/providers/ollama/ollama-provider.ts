@@ -23,6 +23,7 @@ import { startRequestDeadline } from '../request-deadline.js';
 import { abortBodiesOn } from './abortable-body.js';
 import { chooseContextSize } from './context-size.js';
 import { fromOllamaError, ollamaUnreachable } from './errors.js';
+import { parseKeepAlive } from './keep-alive.js';
 import { guardNdjsonResponses } from './ndjson-guard.js';
 import { toOllamaChatRequest } from './request.js';
 
@@ -77,7 +78,13 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
     refreshing ??= sharedClient
       .list()
       .then((response) => {
-        const models = response.models.map((model) => ({ name: model.name, sizeBytes: model.size }));
+        const listed = response.models.map((model) => ({ name: model.name, sizeBytes: model.size }));
+        // The configured default model first: it is the one `auto` prefers when nothing else decides.
+        const defaultModel = options.config.default_model;
+        const models = [
+          ...listed.filter((model) => model.name === defaultModel),
+          ...listed.filter((model) => model.name !== defaultModel),
+        ];
         modelsCache = { at: options.now(), models };
         return models;
       })
@@ -193,6 +200,7 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
   return {
     id: 'ollama',
     locality: 'local',
+    residencyMs: parseKeepAlive(options.config.keep_alive),
     disabledReason: undefined,
     listModels,
     health,
