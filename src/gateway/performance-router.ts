@@ -19,12 +19,8 @@ import {
   type RoutingPolicy,
 } from '../routing/decide.js';
 import { extractFeatures, type RequestFeatures } from '../routing/features.js';
-import {
-  type FittedLatencyModel,
-  fitLatencyModel,
-  normalQuantile,
-  slowedLatencyModel,
-} from '../routing/latency-model.js';
+import { type FittedLatencyModel, fitLatencyModel, slowedLatencyModel } from '../routing/latency-model.js';
+import { normalQuantile } from '../routing/normal-distribution.js';
 import { promptChain } from '../routing/prefix-cache.js';
 import type { PlannedAttempt } from './attempt-runner.js';
 import type { Clock } from './clock.js';

@@ -13,9 +13,9 @@ import type { ChatRequest } from '../openai/chat-request.js';
 import type { CompletionProfile } from '../profiler/completion-profile.js';
 import type { ProviderAdapter } from '../providers/provider.js';
 import { CircuitBreaker } from '../routing/circuit-breaker.js';
-import { medianSlotWaitMs } from '../routing/latency-model.js';
 import { judgeAnswer, OutcomeLearner } from '../routing/outcome-learning.js';
 import { PrefixCacheTracker, type PromptChain } from '../routing/prefix-cache.js';
+import { medianSlotWaitMs } from '../routing/slot-wait.js';
 import type { AttemptAnswer, AttemptObserver, PlannedAttempt } from './attempt-runner.js';
 import type { Clock } from './clock.js';
 

@@ -8,12 +8,8 @@
  */
 import type { ComplexityClass, RoutingConfig } from '../config/schema.js';
 import type { RequestFeatures } from './features.js';
-import {
-  type FittedLatencyModel,
-  type LatencyPrediction,
-  normalQuantile,
-  predictLatency,
-} from './latency-model.js';
+import { type FittedLatencyModel, type LatencyPrediction, predictLatency } from './latency-model.js';
+import { normalQuantile } from './normal-distribution.js';
 import { type ReasonCode, reasonSentence } from './reasons.js';
 
 export interface LocalCandidate {

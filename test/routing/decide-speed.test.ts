@@ -6,7 +6,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { decide } from '../../src/routing/decide.js';
-import { normalQuantile } from '../../src/routing/latency-model.js';
+import { normalQuantile } from '../../src/routing/normal-distribution.js';
 import {
   cloudCandidate,
   decisionInput,

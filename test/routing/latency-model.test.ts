@@ -10,10 +10,10 @@ import type { Observation } from '../../src/profiler/model-stats.js';
 import {
   fitLatencyModel,
   latencyPriors,
-  normalQuantile,
   predictLatency,
   priorLatencyModel,
 } from '../../src/routing/latency-model.js';
+import { normalQuantile } from '../../src/routing/normal-distribution.js';
 import { fittedModel, observe, seededRandom, trueEngine, trueTimes } from './fixtures.js';
 
 const sizeBytes = 4_683_087_332;
