@@ -6,17 +6,15 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../support/harness.js';
-import { type OllamaFinalChunk, postChat, recordOllamaFinals, sseData } from './gateway-helpers.js';
+import { type OllamaFinalChunk, ollamaFinals, postChat, sseData } from './gateway-helpers.js';
 
 const model = 'ollama/llama3.2:3b';
 
 let harness: Harness;
-let finals: OllamaFinalChunk[];
+const finals = (): OllamaFinalChunk[] => ollamaFinals(harness);
 
 beforeAll(async () => {
-  const recorder = recordOllamaFinals();
-  finals = recorder.finals;
-  harness = await startHarness({ fetch: recorder.fetch });
+  harness = await startHarness({});
 });
 
 afterAll(async () => {
@@ -25,7 +23,7 @@ afterAll(async () => {
 
 describe('non-streamed chat', () => {
   it('answers with the content, finish reason, usage and identity of an OpenAI chat completion', async () => {
-    const before = finals.length;
+    const before = finals().length;
     const { data, response } = await harness.openai.chat.completions
       .create({ model, messages: [{ role: 'user', content: 'Say hello. [sim:tokens=6]' }] })
       .withResponse();
@@ -44,8 +42,8 @@ describe('non-streamed chat', () => {
     expect(choice.message.content!.length).toBeGreaterThan(0);
     expect(choice.message.tool_calls).toBeUndefined();
 
-    expect(finals.length).toBe(before + 1);
-    const reported = finals.at(-1)!;
+    expect(finals().length).toBe(before + 1);
+    const reported = finals().at(-1)!;
     expect(reported.eval_count).toBe(6);
     expect(data.usage).toEqual({
       prompt_tokens: reported.prompt_eval_count,
@@ -103,7 +101,7 @@ describe('non-streamed chat', () => {
 
 describe('streamed chat', () => {
   it('streams chunks with one identity, the role first, and the text of the answer', async () => {
-    const before = finals.length;
+    const before = finals().length;
     const { data: stream, response } = await harness.openai.chat.completions
       .create({ model, stream: true, messages: [{ role: 'user', content: 'Count. [sim:tokens=8]' }] })
       .withResponse();
@@ -134,12 +132,12 @@ describe('streamed chat', () => {
     expect(finishes.at(-1)).toBe('stop');
     const text = chunks.map((chunk) => chunk.choices[0]!.delta.content ?? '').join('');
     expect(text.length).toBeGreaterThan(0);
-    expect(finals.length).toBe(before + 1);
-    expect(finals.at(-1)!.eval_count).toBe(8);
+    expect(finals().length).toBe(before + 1);
+    expect(finals().at(-1)!.eval_count).toBe(8);
   });
 
   it('with include_usage: usage null on every chunk, then a last chunk with no choices and the usage', async () => {
-    const before = finals.length;
+    const before = finals().length;
     const stream = await harness.openai.chat.completions.create({
       model,
       stream: true,
@@ -151,7 +149,7 @@ describe('streamed chat', () => {
 
     const last = chunks.at(-1)!;
     expect(last.choices).toEqual([]);
-    const reported = finals[before]!;
+    const reported = finals()[before]!;
     expect(last.usage).toEqual({
       prompt_tokens: reported.prompt_eval_count,
       completion_tokens: 5,

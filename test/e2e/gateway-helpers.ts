@@ -1,7 +1,7 @@
 /**
  * @module test/e2e/gateway-helpers
- * Small tools shared by the gateway end-to-end suites: a fetch that records what the simulated Ollama
- * answered (its final NDJSON line), raw SSE reading, Prometheus sample lookup and profile-row access.
+ * Small tools shared by the gateway end-to-end suites: the simulated Ollama's final NDJSON lines, raw
+ * SSE reading, Prometheus sample lookup and profile-row access.
  */
 import { expect } from 'vitest';
 import type { StoredCompletion } from '../../src/db/profile-repository.js';
@@ -20,45 +20,13 @@ export interface OllamaFinalChunk {
 }
 
 /**
- * A fetch that passes everything through and keeps the final line of every `/api/chat` answer. The
- * body is observed through a transform, not a tee, so a cancel still reaches the upstream.
+ * The final line of every `/api/chat` answer the simulated Ollama sent, in order, as it recorded them
+ * (what switchyard should have read and reported).
  */
-export function recordOllamaFinals(): { fetch: typeof fetch; finals: OllamaFinalChunk[] } {
-  const finals: OllamaFinalChunk[] = [];
-  const recording: typeof fetch = async (input, init) => {
-    const response = await fetch(input, init);
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (!url.endsWith('/api/chat') || !response.body) return response;
-    const decoder = new TextDecoder();
-    let buffered = '';
-    const keepFinal = (line: string) => {
-      if (line.trim() === '') return;
-      try {
-        const parsed = JSON.parse(line) as { done?: boolean };
-        if (parsed.done === true) finals.push(parsed as OllamaFinalChunk);
-      } catch {
-        // A malformed line is the adapter's business, not the recorder's.
-      }
-    };
-    const observer = new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        buffered += decoder.decode(chunk, { stream: true });
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        lines.forEach(keepFinal);
-        controller.enqueue(chunk);
-      },
-      flush() {
-        keepFinal(buffered);
-      },
-    });
-    return new Response(response.body.pipeThrough(observer), {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
-  };
-  return { fetch: recording, finals };
+export function ollamaFinals(harness: Harness): OllamaFinalChunk[] {
+  return harness.ollama.requests
+    .filter((request) => request.path === '/api/chat' && request.final !== undefined)
+    .map((request) => request.final as OllamaFinalChunk);
 }
 
 /** POSTs a JSON body to switchyard's chat endpoint without the SDK, for raw wire checks. */

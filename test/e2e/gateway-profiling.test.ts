@@ -7,17 +7,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coldStartThresholdNs } from '../../src/profiler/completion-profile.js';
 import { type Harness, startHarness } from '../support/harness.js';
-import { type OllamaFinalChunk, recordOllamaFinals, waitForRows } from './gateway-helpers.js';
+import { type OllamaFinalChunk, ollamaFinals, waitForRows } from './gateway-helpers.js';
 
 const model = 'ollama/llama3.2:3b';
 
 let harness: Harness;
-let finals: OllamaFinalChunk[];
+const finals = (): OllamaFinalChunk[] => ollamaFinals(harness);
 
 beforeAll(async () => {
-  const recorder = recordOllamaFinals();
-  finals = recorder.finals;
-  harness = await startHarness({ speedFactor: 4, fetch: recorder.fetch });
+  harness = await startHarness({ speedFactor: 4 });
 });
 
 afterAll(async () => {
@@ -50,7 +48,7 @@ describe('successful attempts', () => {
         { headers: { 'x-request-id': 'e2e-profile-cold' } },
       )
       .withResponse();
-    const reported = finals.at(-1)!;
+    const reported = finals().at(-1)!;
 
     const rows = await waitForRows(harness, 'e2e-profile-cold');
     expect(rows).toHaveLength(1);

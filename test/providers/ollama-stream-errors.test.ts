@@ -1,63 +1,12 @@
 /**
  * @module test/providers/ollama-stream-errors
- * The Ollama adapter's response side: the NDJSON guard on response bodies (every chunk split), and the
- * classification of what the `ollama` client throws into errors that say what to do.
+ * The classification of what the `ollama` client throws into errors that say what to do (the transport
+ * and its NDJSON check are tested in ollama-http-transport.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import { fromOllamaError } from '../../src/providers/ollama/errors.js';
-import { guardNdjsonResponses, MalformedNdjsonError } from '../../src/providers/ollama/ndjson-guard.js';
-
-describe('guardNdjsonResponses', () => {
-  const encode = (text: string) => new TextEncoder().encode(text);
-
-  function guardedFetch(chunks: Uint8Array[], init: ResponseInit = {}) {
-    const baseFetch = async () =>
-      new Response(
-        new ReadableStream<Uint8Array>({
-          start(controller) {
-            for (const chunk of chunks) controller.enqueue(chunk);
-            controller.close();
-          },
-        }),
-        { status: 200, headers: { 'content-type': 'application/x-ndjson' }, ...init },
-      );
-    return guardNdjsonResponses(baseFetch as typeof fetch)('http://ollama.test/api/chat');
-  }
-
-  const stream = '{"message":{"content":"漢字 🦀"},"done":false}\n\n  {"done":true,"eval_count":2}  \r\n';
-
-  it('passes a valid stream through byte-identical, however it is chunked', async () => {
-    const bytes = encode(stream);
-    for (let offset = 0; offset <= bytes.length; offset++) {
-      const response = await guardedFetch([bytes.slice(0, offset), bytes.slice(offset)]);
-      expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes);
-      expect(response.headers.get('content-type')).toBe('application/x-ndjson');
-    }
-  });
-
-  it.each([
-    ['at the start', 'not json\n{"done":true}\n'],
-    ['in the middle', '{"a":1}\n{"a":2\n{"done":true}\n'],
-    ['as the last line without a newline', '{"a":1}\n{"done":tr'],
-    ['as an HTML error page', '<html>502</html>\n'],
-  ])('errors the stream on a malformed line %s, wherever the chunks split', async (_where, text) => {
-    const bytes = encode(text);
-    for (let offset = 0; offset <= bytes.length; offset++) {
-      const response = await guardedFetch([bytes.slice(0, offset), bytes.slice(offset)]);
-      await expect(response.arrayBuffer()).rejects.toBeInstanceOf(MalformedNdjsonError);
-    }
-  });
-
-  it('leaves non-NDJSON and failed responses untouched', async () => {
-    const notJson = encode('<html>oops</html>');
-    const html = await guardedFetch([notJson], { headers: { 'content-type': 'text/html' } });
-    expect(await html.text()).toBe('<html>oops</html>');
-    const failed = await guardedFetch([notJson], { status: 500 });
-    expect(failed.status).toBe(500);
-    expect(await failed.text()).toBe('<html>oops</html>');
-  });
-});
+import { MalformedNdjsonError } from '../../src/providers/ollama/ndjson-guard.js';
 
 describe('fromOllamaError', () => {
   /** The shape of the `ollama` client's ResponseError (not exported by the package). */

@@ -177,7 +177,9 @@ export async function runGeneration(input: GenerationInput): Promise<void> {
     });
     if (input.stream) {
       if (!faults.beforeChunk(chunksWritten, true)) return;
-      writer.write(final({ role: 'assistant', content: '' }));
+      const last = final({ role: 'assistant', content: '' });
+      writer.write(last);
+      exchange.recordFinal(last);
       writer.end();
       return;
     }
@@ -202,5 +204,6 @@ function respondWhole(input: GenerationInput, body: WireChatResponse): void {
     exchange.response.end(text);
   } else {
     sendJson(exchange.response, 200, body);
+    exchange.recordFinal(body);
   }
 }

@@ -77,4 +77,6 @@ export interface Exchange {
   signal: AbortSignal;
   /** Drops the connection on purpose (an injected fault), which is not counted as a client abort. */
   destroy(): void;
+  /** Keeps the `done: true` chunk of a chat answer with the recorded request, for tests to compare against. */
+  recordFinal(chunk: unknown): void;
 }

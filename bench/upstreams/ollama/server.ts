@@ -56,6 +56,7 @@ export async function startOllamaSimulator(options: OllamaSimulatorOptions = {})
       response,
       receivedAtNs,
       signal: controller.signal,
+      recordFinal: () => undefined,
       destroy: () => {
         injected = true;
         // Lines already written may still sit in the corked socket: let them out first, as a real server
@@ -73,12 +74,16 @@ export async function startOllamaSimulator(options: OllamaSimulatorOptions = {})
     if (context.faults.take({ stage: 'connection' })) return exchange.destroy();
 
     const body = parseBody(bodyText);
-    requests.push({
+    const recorded: RecordedRequest = {
       method,
       path,
       body: body.ok ? body.value : bodyText === '' ? null : bodyText,
       receivedAt: Date.now(),
-    });
+    };
+    exchange.recordFinal = (chunk) => {
+      recorded.final = chunk;
+    };
+    requests.push(recorded);
     if (requests.length > maxRecordedRequests) requests.splice(0, requests.length - maxRecordedRequests);
 
     const route = `${method === 'HEAD' ? 'GET' : method} ${path}`;

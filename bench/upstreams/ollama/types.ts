@@ -76,6 +76,8 @@ export interface RecordedRequest {
   body: unknown;
   /** Epoch milliseconds. */
   receivedAt: number;
+  /** For /api/chat: the final (`done: true`) chunk as sent, timings included; absent if none was sent. */
+  final?: unknown;
 }
 
 /** A running simulator. */

@@ -2,7 +2,7 @@
  * @module providers/ollama/errors
  * What the official `ollama` client throws, as GatewayErrors that say how to fix the problem. The client
  * throws a `ResponseError` with `status_code` for HTTP errors, a plain Error with the server's message for
- * an `{"error":…}` line mid-stream, and fetch's `TypeError: fetch failed` when nothing listens.
+ * an `{"error":…}` line mid-stream, and the transport's socket errors (`ECONNREFUSED` when nothing listens).
  */
 import { GatewayError, isAbortError } from '../../errors.js';
 
@@ -98,6 +98,16 @@ function statusOf(error: unknown): number | undefined {
 function isConnectionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.message === 'fetch failed' || error.message === 'terminated') return true;
-  const code = (error.cause as { code?: string } | undefined)?.code;
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
+  // node:http errors carry the code themselves (the transport); Node's fetch puts it on the cause.
+  const code = (error as { code?: string }).code ?? (error.cause as { code?: string } | undefined)?.code;
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'UND_ERR_SOCKET' ||
+    code === 'EPIPE' ||
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ETIMEDOUT'
+  );
 }

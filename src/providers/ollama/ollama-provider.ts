@@ -20,11 +20,10 @@ import type {
   ProviderModel,
 } from '../provider.js';
 import { startRequestDeadline } from '../request-deadline.js';
-import { abortBodiesOn } from './abortable-body.js';
 import { chooseContextSize } from './context-size.js';
 import { fromOllamaError, ollamaUnreachable } from './errors.js';
+import { createOllamaTransport } from './http-transport.js';
 import { parseKeepAlive } from './keep-alive.js';
-import { guardNdjsonResponses } from './ndjson-guard.js';
 import { toOllamaChatRequest } from './request.js';
 
 export interface OllamaProviderOptions {
@@ -46,32 +45,18 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
   contextLengthOf(model: string, signal?: AbortSignal): Promise<number | undefined>;
 } {
   const host = options.config.host.replace(/\/+$/, '');
-  const guardedFetch = guardNdjsonResponses(options.fetch);
-  const sharedClient = new Ollama({ host, fetch: guardedFetch });
+  const transport = createOllamaTransport();
+  const sharedClient = new Ollama({ host, fetch: transport.fetchWith() });
   let modelsCache: { at: number; models: ProviderModel[] } | undefined;
   const contextLengths = new Map<string, Promise<number | undefined>>();
   const lastContextSize = new Map<string, number>();
 
   /**
-   * A client whose fetches follow `signal`: the official client cannot abort before the response starts,
-   * and Node's fetch alone does not reliably abort a running body (see abortable-body.ts).
-   *
-   * `signal` replaces the client's own per-request signal rather than being combined with it
-   * (`AbortSignal.any` is costly per request): that one only aborts through the client's `abort()`,
-   * which switchyard never calls. `redirect: 'error'` with `window: null` spares Node's fetch a copy of
-   * every request (a tee of its body stream) that it makes only to be able to follow redirects; Ollama's
-   * API does not redirect.
+   * A client whose exchanges follow `signal` (the official client cannot abort before the response
+   * starts). `signal` replaces the client's own per-request signal: that one only aborts through the
+   * client's `abort()`, which switchyard never calls.
    */
-  const clientFor = (signal: AbortSignal) =>
-    new Ollama({
-      host,
-      fetch: guardNdjsonResponses(
-        abortBodiesOn(
-          (input, init) => options.fetch(input, { ...init, signal, redirect: 'error', window: null }),
-          signal,
-        ),
-      ),
-    });
+  const clientFor = (signal: AbortSignal) => new Ollama({ host, fetch: transport.fetchWith(signal) });
 
   let refreshing: Promise<ProviderModel[]> | undefined;
   function refreshModels(): Promise<ProviderModel[]> {

@@ -1,0 +1,221 @@
+/**
+ * @module providers/ollama/http-transport
+ * The fetch the official `ollama` client is given: one HTTP exchange on `node:http` with a keep-alive
+ * pool, answering with the small part of the Fetch `Response` the client reads (`ok`, `status`,
+ * `headers.get`, `json()`, `text()`, `body.getReader()`).
+ *
+ * Why not Node's own fetch (undici): on the proxy's hot path it cost about a quarter of switchyard's CPU
+ * per request (a `Request` object, the body sent as a stream, llhttp in wasm, and web streams for the
+ * answer), and to follow a client abort and to check the NDJSON lines the adapter had to wrap its body in
+ * two more web streams and Responses. Here the abort and the line check are part of reading the body:
+ * - the abort destroys the socket at once, which Ollama sees as the client going away (Node's fetch
+ *   loses that link once its Request is garbage-collected, nodejs/undici#3644);
+ * - a line that is not a JSON object fails the read after the good lines before it, because the official
+ *   client would skip it with a console warning and return a silently shorter answer.
+ */
+import { Agent, type Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createLineGuard, MalformedNdjsonError } from './ndjson-guard.js';
+
+type ReadResult = { done: false; value: Uint8Array } | { done: true; value: undefined };
+
+/** Read chunks held for a consumer that is slower than Ollama before the socket is paused. */
+const maxQueuedChunks = 64;
+
+export interface OllamaTransport {
+  /** A fetch whose exchanges end (and whose bodies fail with the reason) when `signal` aborts. */
+  fetchWith(signal?: AbortSignal): typeof fetch;
+  /** Closes the idle pooled connections. */
+  close(): void;
+}
+
+export function createOllamaTransport(): OllamaTransport {
+  // One pool per protocol: Ollama is usually plain HTTP on loopback, but may sit behind TLS.
+  const httpAgent = new Agent({ keepAlive: true });
+  const httpsAgent = new HttpsAgent({ keepAlive: true });
+  const fetchWith =
+    (signal?: AbortSignal): typeof fetch =>
+    (input, init) =>
+      exchange(String(input), init ?? {}, signal, httpAgent, httpsAgent);
+  return {
+    fetchWith,
+    close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
+
+function exchange(
+  url: string,
+  init: RequestInit,
+  signal: AbortSignal | undefined,
+  httpAgent: HttpAgent,
+  httpsAgent: HttpsAgent,
+): Promise<Response> {
+  return new Promise<Response>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const body = typeof init.body === 'string' ? init.body : undefined;
+    const headers = { ...(init.headers as Record<string, string> | undefined) };
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    const secure = url.startsWith('https:');
+    const request = (secure ? httpsRequest : httpRequest)(url, {
+      method: init.method ?? 'GET',
+      headers,
+      agent: secure ? httpsAgent : httpAgent,
+    });
+    const onAbort = () => request.destroy(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // Until the answer's end, the abort listener is what ties this exchange to its caller; after it,
+    // nothing may keep the exchange alive (an earlier wrapper leaked every answer that way).
+    const detach = () => signal?.removeEventListener('abort', onAbort);
+    request.once('error', (error) => {
+      detach();
+      reject(signal?.aborted ? signal.reason : error);
+    });
+    request.once('response', (incoming) => {
+      resolve(responseOf(incoming, signal, detach));
+    });
+    request.end(body);
+  });
+}
+
+/** The part of a Fetch Response the official client uses, over a node:http response. */
+function responseOf(
+  incoming: IncomingMessage,
+  signal: AbortSignal | undefined,
+  detach: () => void,
+): Response {
+  const status = incoming.statusCode ?? 0;
+  const contentType = String(incoming.headers['content-type'] ?? '');
+  const reader = new BodyReader(incoming, signal, contentType.includes('ndjson'), detach);
+  const readText = async (): Promise<string> => {
+    const chunks: Uint8Array[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return Buffer.concat(chunks).toString('utf8');
+      chunks.push(value);
+    }
+  };
+  const response = {
+    ok: status >= 200 && status < 300,
+    status,
+    statusText: incoming.statusMessage ?? '',
+    headers: {
+      get(name: string): string | null {
+        const value = incoming.headers[name.toLowerCase()];
+        if (value === undefined) return null;
+        return Array.isArray(value) ? value.join(', ') : value;
+      },
+    },
+    body: { getReader: () => reader },
+    text: readText,
+    json: async (): Promise<unknown> => JSON.parse(await readText()),
+  };
+  return response as unknown as Response;
+}
+
+/**
+ * Reads a node:http response as a web stream reader would (`read()` → `{done, value}`), without a web
+ * stream: chunks flow into a small queue, the socket pauses when the consumer falls far behind.
+ */
+class BodyReader {
+  private readonly queue: Uint8Array[] = [];
+  private ended = false;
+  private failure: unknown;
+  private waiting: { resolve: (result: ReadResult) => void; reject: (error: unknown) => void } | undefined;
+  private readonly guard: ReturnType<typeof createLineGuard> | undefined;
+
+  constructor(
+    private readonly incoming: IncomingMessage,
+    private readonly signal: AbortSignal | undefined,
+    checkLines: boolean,
+    private readonly detach: () => void,
+  ) {
+    this.guard = checkLines ? createLineGuard() : undefined;
+    incoming.on('data', (chunk: Buffer) => this.accept(chunk));
+    incoming.once('end', () => {
+      if (this.guard?.endsInBadLine()) return this.fail(new MalformedNdjsonError());
+      this.ended = true;
+      this.detach();
+      this.settle();
+    });
+    // `close` without `end`: the connection dropped mid-answer (or the abort destroyed it).
+    incoming.once('close', () => {
+      if (!this.ended) this.fail(this.signal?.aborted ? this.signal.reason : connectionLost());
+    });
+    incoming.once('error', (error) => this.fail(this.signal?.aborted ? this.signal.reason : error));
+  }
+
+  read(): Promise<ReadResult> {
+    const value = this.queue.shift();
+    if (value) {
+      if (this.queue.length < maxQueuedChunks && this.incoming.isPaused()) this.incoming.resume();
+      return Promise.resolve({ done: false, value });
+    }
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.ended) return Promise.resolve({ done: true, value: undefined });
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
+  }
+
+  releaseLock(): void {}
+
+  cancel(reason?: unknown): Promise<void> {
+    this.fail(reason ?? new Error('cancelled'));
+    this.incoming.destroy();
+    return Promise.resolve();
+  }
+
+  private accept(chunk: Buffer): void {
+    if (this.failure !== undefined || this.ended) return;
+    if (this.guard) {
+      const good = this.guard.check(chunk);
+      if (good < chunk.length) {
+        if (good > 0) this.push(chunk.subarray(0, good));
+        this.fail(new MalformedNdjsonError());
+        this.incoming.destroy();
+        return;
+      }
+    }
+    this.push(chunk);
+  }
+
+  private push(chunk: Uint8Array): void {
+    const waiting = this.waiting;
+    if (waiting) {
+      this.waiting = undefined;
+      waiting.resolve({ done: false, value: chunk });
+      return;
+    }
+    this.queue.push(chunk);
+    if (this.queue.length >= maxQueuedChunks) this.incoming.pause();
+  }
+
+  /**
+   * The read error comes after the chunks already queued (the good lines before a bad one), except for
+   * an abort: nothing more is read for a caller that has given up.
+   */
+  private fail(error: unknown): void {
+    if (this.failure !== undefined || this.ended) return;
+    this.failure = error;
+    if (this.signal?.aborted) this.queue.length = 0;
+    this.detach();
+    this.settle();
+  }
+
+  private settle(): void {
+    const waiting = this.waiting;
+    if (!waiting) return;
+    this.waiting = undefined;
+    if (this.failure !== undefined) waiting.reject(this.failure);
+    else waiting.resolve({ done: true, value: undefined });
+  }
+}
+
+function connectionLost(): Error {
+  return Object.assign(new Error('the connection to Ollama closed before the answer ended'), {
+    code: 'ECONNRESET',
+  });
+}
