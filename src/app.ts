@@ -22,8 +22,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set('receivedAt', deps.clock.monotonic());
     c.header('x-request-id', requestId);
     await next();
-    // Hono drops prepared headers when a handler returns its own Response (the chat route does), so set it again.
-    if (!c.res.headers.has('x-request-id')) c.header('x-request-id', requestId);
+    // Hono drops prepared headers when a handler returns its own Response (the chat route does), so set it
+    // again; except on a response the route already wrote to the socket itself (a stream, x-hono-already-sent),
+    // where a new header would make Hono rebuild the response and the server write its headers twice.
+    const headers = c.res.headers;
+    if (!headers.has('x-request-id') && !headers.has('x-hono-already-sent'))
+      c.header('x-request-id', requestId);
   });
 
   app.route('/', createChatRoutes(deps));

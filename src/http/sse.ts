@@ -5,11 +5,9 @@
  * or an event may be split across network chunks anywhere.
  */
 
-const encoder = new TextEncoder();
-
 /** One `data:` event (the OpenAI streaming format uses no `event:` names). */
-export function encodeSseData(data: string): Uint8Array {
-  return encoder.encode(`data: ${data}\n\n`);
+export function formatSseData(data: string): string {
+  return `data: ${data}\n\n`;
 }
 
 /** A parsed server-sent event. `event` is `message` when the stream did not name it. */

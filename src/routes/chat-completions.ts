@@ -11,12 +11,13 @@ import { type StartedAttempt, startAttempts } from '../gateway/attempt-runner.js
 import { type Plan, planAttempts } from '../gateway/plan.js';
 import { readJsonBody } from '../http/read-json-body.js';
 import { randomToken } from '../http/request-id.js';
-import { encodeSseData } from '../http/sse.js';
+import { formatSseData } from '../http/sse.js';
+import { respondWithSse, type SseSource } from '../http/sse-response.js';
 import { type ChatRequest, parseChatRequest } from '../openai/chat-request.js';
 import { ChunkEncoder, CompletionCollector, type ResponseIdentity } from '../openai/chat-response.js';
 import { measureRequest } from '../openai/request-size.js';
 
-const doneEvent = encodeSseData('[DONE]');
+const doneEvent = formatSseData('[DONE]');
 
 export function createChatRoutes(deps: AppDeps) {
   const routes = new Hono<AppEnv>();
@@ -78,7 +79,7 @@ export function createChatRoutes(deps: AppDeps) {
     const headers = decisionHeaders(plan, started);
     // Set here as well as by the app's middleware: its fallback, setting it on a response already returned,
     // makes Hono and @hono/node-server rebuild that response as a full web Response (costly per request).
-    headers.set('x-request-id', requestId);
+    headers['x-request-id'] = requestId;
     const finishRequest = (status: number) => {
       const elapsed = deps.clock.monotonic() - receivedAt;
       const route = served.provider.locality;
@@ -101,15 +102,15 @@ export function createChatRoutes(deps: AppDeps) {
         throw error;
       }
       const overheadMs = finishRequest(200);
-      headers.set('x-switchyard-overhead-ms', overheadMs.toFixed(3));
-      headers.set('content-type', 'application/json');
+      headers['x-switchyard-overhead-ms'] = overheadMs.toFixed(3);
+      headers['content-type'] = 'application/json';
       return new Response(JSON.stringify(collector.result(identity)), { status: 200, headers });
     }
 
-    headers.set('content-type', 'text/event-stream; charset=utf-8');
-    headers.set('cache-control', 'no-cache');
-    headers.set('connection', 'keep-alive');
-    return new Response(streamBody(request, identity, started, finishRequest), { status: 200, headers });
+    headers['content-type'] = 'text/event-stream; charset=utf-8';
+    headers['cache-control'] = 'no-cache';
+    headers.connection = 'keep-alive';
+    return respondWithSse(c.env, headers, sseSource(request, identity, started, finishRequest));
   });
 
   return routes;
@@ -127,33 +128,35 @@ function countRequest(
   });
 }
 
-function decisionHeaders(plan: Plan, started: StartedAttempt): Headers {
+/** A plain record (lower-case names), which the Node server writes without building a Headers object. */
+function decisionHeaders(plan: Plan, started: StartedAttempt): Record<string, string> {
   const served = started.attempt;
-  const headers = new Headers({
+  const headers: Record<string, string> = {
     'x-switchyard-route': served.provider.locality,
     'x-switchyard-provider': served.provider.id,
     'x-switchyard-model': served.model,
-  });
-  if (plan.reason !== undefined) headers.set('x-switchyard-reason', plan.reason);
+  };
+  if (plan.reason !== undefined) headers['x-switchyard-reason'] = plan.reason;
   if (served.predictedTotalMs !== undefined) {
-    headers.set('x-switchyard-predicted-ms', Math.round(served.predictedTotalMs).toString());
+    headers['x-switchyard-predicted-ms'] = Math.round(served.predictedTotalMs).toString();
   }
   const previous = started.escalatedFrom.map((attempt) => `${attempt.provider.id}/${attempt.model}`);
-  if (previous.length > 0) headers.set('x-switchyard-escalated-from', previous.join(', '));
+  if (previous.length > 0) headers['x-switchyard-escalated-from'] = previous.join(', ');
   return headers;
 }
 
 /**
- * The SSE body, pulled by the HTTP layer one event at a time so a slow client applies backpressure to
- * the upstream. A failure after the first byte ends the stream with an OpenAI error event and no
- * `[DONE]`, so clients see an error, never a truncation that looks like success.
+ * The SSE text of the answer, produced one upstream event at a time as the HTTP layer asks for it, so a
+ * slow client applies backpressure to the upstream. A failure after the first byte ends the stream with
+ * an OpenAI error event and no `[DONE]`, so clients see an error, never a truncation that looks like
+ * success.
  */
-function streamBody(
+function sseSource(
   request: ChatRequest,
   identity: ResponseIdentity,
   started: StartedAttempt,
   finishRequest: (status: number) => number,
-): ReadableStream<Uint8Array> {
+): SseSource {
   const encoder = new ChunkEncoder(identity, request.includeUsage);
   const events = started.events;
   let finished = false;
@@ -162,33 +165,28 @@ function streamBody(
     finished = true;
     finishRequest(status);
   };
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const next = await events.next();
-          if (next.done) {
-            controller.enqueue(doneEvent);
-            controller.close();
-            finish(200);
-            return;
-          }
-          for (const chunk of encoder.encode(next.value))
-            controller.enqueue(encodeSseData(JSON.stringify(chunk)));
-        } catch (thrown) {
-          const error = asGatewayError(thrown);
-          if (error.kind !== 'client_aborted')
-            controller.enqueue(encodeSseData(JSON.stringify(toErrorBody(error))));
-          controller.close();
-          finish(error.status);
+  return {
+    async next() {
+      if (finished) return undefined;
+      try {
+        const next = await events.next();
+        if (next.done) {
+          finish(200);
+          return doneEvent;
         }
-      },
-      cancel() {
-        started.cancel();
-        void events.return(undefined);
-        finish(499);
-      },
+        let text = '';
+        for (const chunk of encoder.encode(next.value)) text += formatSseData(JSON.stringify(chunk));
+        return text;
+      } catch (thrown) {
+        const error = asGatewayError(thrown);
+        finish(error.status);
+        return error.kind === 'client_aborted' ? '' : formatSseData(JSON.stringify(toErrorBody(error)));
+      }
     },
-    { highWaterMark: 0 },
-  );
+    cancel() {
+      started.cancel();
+      void events.return(undefined);
+      finish(499);
+    },
+  };
 }

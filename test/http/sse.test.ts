@@ -5,12 +5,11 @@
  * line ending.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeSseData, parseSseStream, type SseEvent, SseParser } from '../../src/http/sse.js';
+import { formatSseData, parseSseStream, type SseEvent, SseParser } from '../../src/http/sse.js';
 import { type ChatCompletionChunk, ChunkEncoder } from '../../src/openai/chat-response.js';
 import type { ChatEvent } from '../../src/providers/provider.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
-const decode = (data: Uint8Array) => new TextDecoder().decode(data);
 
 /** Feeds `chunks` to a fresh parser and returns every event, `end()` included. */
 function parseChunks(chunks: Array<Uint8Array | string>): SseEvent[] {
@@ -159,12 +158,10 @@ describe('parseSseStream', () => {
   });
 });
 
-describe('encodeSseData', () => {
-  it('encodes one data event as UTF-8 bytes ending in a blank line', () => {
-    const encoded = encodeSseData('{"a":"漢🦀"}');
-    expect(encoded).toBeInstanceOf(Uint8Array);
-    expect(decode(encoded)).toBe('data: {"a":"漢🦀"}\n\n');
-    expect(encodeSseData('[DONE]')).toEqual(bytes('data: [DONE]\n\n'));
+describe('formatSseData', () => {
+  it('formats one data event ending in a blank line', () => {
+    expect(formatSseData('{"a":"漢🦀"}')).toBe('data: {"a":"漢🦀"}\n\n');
+    expect(formatSseData('[DONE]')).toBe('data: [DONE]\n\n');
   });
 
   it('round-trips OpenAI chunks through the parser at every split', () => {
@@ -181,8 +178,8 @@ describe('encodeSseData', () => {
     ];
     const chunks: ChatCompletionChunk[] = events.flatMap((event) => encoder.encode(event));
     const wire = Uint8Array.from([
-      ...chunks.flatMap((chunk) => [...encodeSseData(JSON.stringify(chunk))]),
-      ...encodeSseData('[DONE]'),
+      ...chunks.flatMap((chunk) => [...bytes(formatSseData(JSON.stringify(chunk)))]),
+      ...bytes(formatSseData('[DONE]')),
     ]);
     const expected = [...chunks.map((chunk) => JSON.stringify(chunk)), '[DONE]'];
     for (const split of splits(wire)) {
