@@ -14,6 +14,7 @@ import { type Clock, systemClock } from './gateway/clock.js';
 import { ModelCatalog } from './gateway/model-catalog.js';
 import { createPerformanceRouter } from './gateway/performance-router.js';
 import { RoutingState } from './gateway/routing-state.js';
+import { createNodeFetch } from './http/node-fetch.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createProfiler, type Profiler } from './profiler/profiler.js';
@@ -63,7 +64,9 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
   const providers = createProviders({
     config,
     env: options.env,
-    fetch: options.fetch ?? globalThis.fetch,
+    // The SDKs' API calls go over node:http (http/node-fetch.ts: a fraction of undici's cost per request).
+    fetch: options.fetch ?? createNodeFetch().fetch,
+    imageFetch: options.fetch ?? globalThis.fetch,
     now: () => clock.now(),
     random,
   });

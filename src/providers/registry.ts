@@ -12,7 +12,10 @@ import type { ProviderAdapter } from './provider.js';
 export interface ProviderRegistryOptions {
   config: Config;
   env: Record<string, string | undefined>;
+  /** The cloud SDKs' fetch for their API calls. */
   fetch: typeof fetch;
+  /** For images given by URL, which may redirect. */
+  imageFetch: typeof fetch;
   now: () => number;
   random: () => number;
 }
@@ -23,7 +26,7 @@ export function createProviders(options: ProviderRegistryOptions): ProviderAdapt
   return [
     createOllamaProvider({
       config: config.ollama,
-      fetch: options.fetch,
+      imageFetch: options.imageFetch,
       now: options.now,
       random: options.random,
     }),

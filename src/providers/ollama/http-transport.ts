@@ -1,20 +1,15 @@
 /**
  * @module providers/ollama/http-transport
- * The fetch the official `ollama` client is given: one HTTP exchange on `node:http` with a keep-alive
- * pool, answering with the small part of the Fetch `Response` the client reads (`ok`, `status`,
- * `headers.get`, `json()`, `text()`, `body.getReader()`).
- *
- * Why not Node's own fetch (undici): on the proxy's hot path it cost about a quarter of switchyard's CPU
- * per request (a `Request` object, the body sent as a stream, llhttp in wasm, and web streams for the
- * answer), and to follow a client abort and to check the NDJSON lines the adapter had to wrap its body in
- * two more web streams and Responses. Here the abort and the line check are part of reading the body:
- * - the abort destroys the socket at once, which Ollama sees as the client going away (Node's fetch
- *   loses that link once its Request is garbage-collected, nodejs/undici#3644);
+ * The fetch the official `ollama` client is given: one exchange on the keep-alive `node:http` pool
+ * (http/http-pool.ts, which says why not Node's fetch), answering with the small part of the Fetch
+ * `Response` the client reads (`ok`, `status`, `headers.get`, `json()`, `text()`, `body.getReader()`),
+ * without web streams. Reading the body also does two jobs that used to need a wrapper stream each:
+ * - an abort fails the read with its reason at once (the pool destroys the socket);
  * - a line that is not a JSON object fails the read after the good lines before it, because the official
  *   client would skip it with a console warning and return a silently shorter answer.
  */
-import { Agent, type Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { connectionLost, createHttpPool } from '../../http/http-pool.js';
 import { createLineGuard, MalformedNdjsonError } from './ndjson-guard.js';
 
 type ReadResult = { done: false; value: Uint8Array } | { done: true; value: undefined };
@@ -30,65 +25,22 @@ export interface OllamaTransport {
 }
 
 export function createOllamaTransport(): OllamaTransport {
-  // One pool per protocol: Ollama is usually plain HTTP on loopback, but may sit behind TLS.
-  const httpAgent = new Agent({ keepAlive: true });
-  const httpsAgent = new HttpsAgent({ keepAlive: true });
+  const pool = createHttpPool();
   const fetchWith =
     (signal?: AbortSignal): typeof fetch =>
-    (input, init) =>
-      exchange(String(input), init ?? {}, signal, httpAgent, httpsAgent);
-  return {
-    fetchWith,
-    close() {
-      httpAgent.destroy();
-      httpsAgent.destroy();
-    },
-  };
-}
-
-function exchange(
-  url: string,
-  init: RequestInit,
-  signal: AbortSignal | undefined,
-  httpAgent: HttpAgent,
-  httpsAgent: HttpsAgent,
-): Promise<Response> {
-  return new Promise<Response>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const body = typeof init.body === 'string' ? init.body : undefined;
-    const headers = { ...(init.headers as Record<string, string> | undefined) };
-    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-    const secure = url.startsWith('https:');
-    const request = (secure ? httpsRequest : httpRequest)(url, {
-      method: init.method ?? 'GET',
-      headers,
-      agent: secure ? httpsAgent : httpAgent,
-    });
-    const onAbort = () => request.destroy(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    // Until the answer's end, the abort listener is what ties this exchange to its caller; after it,
-    // nothing may keep the exchange alive (an earlier wrapper leaked every answer that way).
-    const detach = () => signal?.removeEventListener('abort', onAbort);
-    request.once('error', (error) => {
-      detach();
-      reject(signal?.aborted ? signal.reason : error);
-    });
-    request.once('response', (incoming) => {
-      resolve(responseOf(incoming, signal, detach));
-    });
-    request.end(body);
-  });
+    async (input, init) => {
+      const url = String(input);
+      const incoming = await pool.send(url, init ?? {}, signal);
+      return responseOf(incoming, url, signal);
+    };
+  return { fetchWith, close: () => pool.close() };
 }
 
 /** The part of a Fetch Response the official client uses, over a node:http response. */
-function responseOf(
-  incoming: IncomingMessage,
-  signal: AbortSignal | undefined,
-  detach: () => void,
-): Response {
+function responseOf(incoming: IncomingMessage, url: string, signal: AbortSignal | undefined): Response {
   const status = incoming.statusCode ?? 0;
   const contentType = String(incoming.headers['content-type'] ?? '');
-  const reader = new BodyReader(incoming, signal, contentType.includes('ndjson'), detach);
+  const reader = new BodyReader(incoming, signal, contentType.includes('ndjson'), new URL(url).host);
   const readText = async (): Promise<string> => {
     const chunks: Uint8Array[] = [];
     for (;;) {
@@ -130,19 +82,18 @@ class BodyReader {
     private readonly incoming: IncomingMessage,
     private readonly signal: AbortSignal | undefined,
     checkLines: boolean,
-    private readonly detach: () => void,
+    private readonly host: string,
   ) {
     this.guard = checkLines ? createLineGuard() : undefined;
     incoming.on('data', (chunk: Buffer) => this.accept(chunk));
     incoming.once('end', () => {
       if (this.guard?.endsInBadLine()) return this.fail(new MalformedNdjsonError());
       this.ended = true;
-      this.detach();
       this.settle();
     });
     // `close` without `end`: the connection dropped mid-answer (or the abort destroyed it).
     incoming.once('close', () => {
-      if (!this.ended) this.fail(this.signal?.aborted ? this.signal.reason : connectionLost());
+      if (!this.ended) this.fail(this.signal?.aborted ? this.signal.reason : connectionLost(this.host));
     });
     incoming.once('error', (error) => this.fail(this.signal?.aborted ? this.signal.reason : error));
   }
@@ -201,7 +152,6 @@ class BodyReader {
     if (this.failure !== undefined || this.ended) return;
     this.failure = error;
     if (this.signal?.aborted) this.queue.length = 0;
-    this.detach();
     this.settle();
   }
 
@@ -212,10 +162,4 @@ class BodyReader {
     if (this.failure !== undefined) waiting.reject(this.failure);
     else waiting.resolve({ done: true, value: undefined });
   }
-}
-
-function connectionLost(): Error {
-  return Object.assign(new Error('the connection to Ollama closed before the answer ended'), {
-    code: 'ECONNRESET',
-  });
 }

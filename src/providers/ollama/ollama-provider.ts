@@ -28,7 +28,8 @@ import { toOllamaChatRequest } from './request.js';
 
 export interface OllamaProviderOptions {
   config: Config['ollama'];
-  fetch: typeof fetch;
+  /** Downloads images given by URL (Ollama only takes inline images); a fetch that follows redirects. */
+  imageFetch: typeof fetch;
   /** Milliseconds clock, injected so caches can be tested. */
   now: () => number;
   /** Random source for generated tool-call ids. */
@@ -162,7 +163,7 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
         model,
         numCtx: sizing.numCtx,
         keepAlive: options.config.keep_alive,
-        downloadedImages: await downloadImages(request, options.fetch, deadline.signal),
+        downloadedImages: await downloadImages(request, options.imageFetch, deadline.signal),
       });
       const stream = await clientFor(deadline.signal).chat({ ...body, stream: true });
       // Ollama answered with a 200: a failure from here on is a cut stream, not an engine that is down.

@@ -1,0 +1,86 @@
+/**
+ * @module http/http-pool
+ * Upstream HTTP exchanges on `node:http` / `node:https` with keep-alive pools, for the fetch functions
+ * the provider SDKs are given (see node-fetch.ts and providers/ollama/http-transport.ts).
+ *
+ * Why not Node's own fetch (undici): on the proxy's hot path it cost a quarter or more of switchyard's
+ * CPU per request (a `Request` object, the body sent as a stream, llhttp in wasm, web streams for the
+ * answer, AbortSignal plumbing); see "Proxy overhead" in bench/RESULTS.md. And an abort here destroys the
+ * socket at once, which the upstream sees as the client going away (Node's fetch loses that link once its
+ * Request is garbage-collected, nodejs/undici#3644).
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+export interface HttpPool {
+  /**
+   * Sends one request and resolves with the response head. `signal` aborting destroys the exchange
+   * (before or after the head); the listener is removed once the response closes.
+   */
+  send(url: string, init: RequestInit, signal: AbortSignal | undefined): Promise<IncomingMessage>;
+  /** Closes the idle pooled connections. */
+  close(): void;
+}
+
+export function createHttpPool(): HttpPool {
+  const httpAgent = new HttpAgent({ keepAlive: true });
+  const httpsAgent = new HttpsAgent({ keepAlive: true });
+  return {
+    send(url, init, signal) {
+      return new Promise<IncomingMessage>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const body = bodyOf(init.body);
+        const headers = headersOf(init.headers);
+        if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+        const secure = url.startsWith('https:');
+        const request = (secure ? httpsRequest : httpRequest)(url, {
+          method: init.method ?? 'GET',
+          headers,
+          agent: secure ? httpsAgent : httpAgent,
+        });
+        const onAbort = () => request.destroy(signal?.reason);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const detach = () => signal?.removeEventListener('abort', onAbort);
+        request.once('error', (error) => {
+          detach();
+          reject(signal?.aborted ? signal.reason : error);
+        });
+        request.once('response', (incoming) => {
+          // `close` follows the end of the body, a dropped connection and an abort alike.
+          incoming.once('close', detach);
+          resolve(incoming);
+        });
+        request.end(body);
+      });
+    },
+    close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
+
+/** Whether `send` can carry this body (the SDKs send JSON text; anything else goes to Node's fetch). */
+export function isSimpleBody(body: RequestInit['body']): boolean {
+  return body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array;
+}
+
+function bodyOf(body: RequestInit['body']): string | Uint8Array | undefined {
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  return undefined;
+}
+
+/** Request headers in any of the Fetch forms, as a plain record. */
+function headersOf(headers: RequestInit['headers']): Record<string, string> {
+  if (!headers) return {};
+  if (headers instanceof Headers) return Object.fromEntries(headers);
+  if (Array.isArray(headers)) return Object.fromEntries(headers);
+  return { ...(headers as Record<string, string>) };
+}
+
+/** A connection that closed before the answer ended, as an error the adapters classify as a cut stream. */
+export function connectionLost(host: string): Error {
+  return Object.assign(new Error(`the connection to ${host} closed before the answer ended`), {
+    code: 'ECONNRESET',
+  });
+}
