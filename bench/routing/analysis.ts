@@ -11,6 +11,7 @@
 import type { StoredCompletion } from '../../src/db/profile-repository.js';
 import { decodeTimeMs, defaultSimulatedModels, prefillTimeMs } from '../upstreams/ollama/index.js';
 import { type BenchTiming, localModel } from './environment.js';
+import { givenLengthTotalErrors, type LocalRow, queueWaitFloorErrors } from './floors.js';
 import type { RequestRecord, StrategyRun } from './run-strategy.js';
 import type { WorkloadRequest } from './workload.js';
 
@@ -56,6 +57,18 @@ export interface ModelPrediction {
    * What output-length uncertainty alone costs on this workload (after 20 completions).
    */
   outputLengthFloor?: number;
+  /**
+   * Local model only, after 20 completions: first-token MdAPE of a prediction that knows every phase of
+   * every request but not how long the answers running ahead will be (`floors.ts`), over the completions
+   * that waited for a slot and over all. What the running answers' unknown lengths alone cost.
+   */
+  queueWaitFloor?: { queued: number; all: number };
+  /**
+   * Local model only, after 20 completions: total-time MdAPE of switchyard's latency model once the
+   * answer's length is known (its first-token prediction plus its fitted decode time for the actual
+   * `eval_count`, `floors.ts`). Not an end-to-end figure: no prediction made before the answer knows it.
+   */
+  givenLengthTotal?: number;
   overall: PredictionErrors;
   /** Predictions made after the model had 20 successful completions. */
   after20: PredictionErrors;
@@ -302,6 +315,32 @@ function outputLengthFloor(
   return median(errors);
 }
 
+/** The floors of `floors.ts` over the settled completions (after 20) of one local model. */
+function lengthUnknownFloors(
+  rows: readonly StoredCompletion[],
+  model: string,
+  settled: readonly Scored[],
+  workload: readonly WorkloadRequest[],
+): Pick<ModelPrediction, 'queueWaitFloor' | 'givenLengthTotal'> {
+  const local: LocalRow[] = rows
+    .filter((row) => `${row.provider}/${row.model}` === model)
+    .map((row) => ({ row, index: requestIndexOf(row), endsAt: row.startedAt + row.durationMs }));
+  const waitErrors = queueWaitFloorErrors(local, workload, 1);
+  const lengthErrors = givenLengthTotalErrors(local);
+  const of = (entries: readonly Scored[], errors: Map<number, number>) =>
+    median(entries.flatMap((entry) => errors.get(entry.requestIndex) ?? []));
+  return {
+    queueWaitFloor: {
+      queued: of(
+        settled.filter((entry) => entry.queued),
+        waitErrors,
+      ),
+      all: of(settled, waitErrors),
+    },
+    givenLengthTotal: of(settled, lengthErrors),
+  };
+}
+
 function predictionsOf(
   rows: readonly StoredCompletion[],
   workload: readonly WorkloadRequest[],
@@ -320,7 +359,10 @@ function predictionsOf(
       after20Queued: errorsOf(settled.filter((entry) => entry.queued)),
       after20Unqueued: errorsOf(settled.filter((entry) => !entry.queued)),
       ...(model === `ollama/${localModel}`
-        ? { outputLengthFloor: outputLengthFloor(settled, workload, slowdownAt, slowdownFactor) }
+        ? {
+            outputLengthFloor: outputLengthFloor(settled, workload, slowdownAt, slowdownFactor),
+            ...lengthUnknownFloors(rows, model, settled, workload),
+          }
         : {}),
       overall: errorsOf(list),
       after20: errorsOf(experienced(list)),

@@ -146,6 +146,18 @@ export function predictionTable(predictions: readonly ModelPrediction[]): string
       (prediction) =>
         `${prediction.model}: a prediction knowing the true speeds but not the answer's length would have a total MdAPE of ${percent(prediction.outputLengthFloor!)} (after 20)`,
     );
+  for (const prediction of predictions) {
+    if (prediction.queueWaitFloor) {
+      floors.push(
+        `${prediction.model}: a first-token prediction knowing every phase but not how long the answers running ahead will be would have a first-token MdAPE of ${percent(prediction.queueWaitFloor.queued)} on the completions that waited for a slot, ${percent(prediction.queueWaitFloor.all)} on all (after 20)`,
+      );
+    }
+    if (prediction.givenLengthTotal !== undefined) {
+      floors.push(
+        `${prediction.model}: given the actual answer length (not known before the answer; not the target's figure), switchyard's latency model has a total MdAPE of ${percent(prediction.givenLengthTotal)} (after 20)`,
+      );
+    }
+  }
   return [
     table(
       ['model, completions', 'n', 'ttft MdAPE', 'total MdAPE', 'ttft pred/meas', 'total pred/meas'],

@@ -98,6 +98,26 @@ const clients: Record<ClientClass, ClientProfile> = {
   },
 };
 
+/**
+ * How long a client's answers are: log-normal around `median` with log-spread `spread`, clamped to
+ * [min, max] and capped by `maxTokens`. For the analysis's bounds of what a prediction that does not
+ * know an answer's length can achieve; switchyard does not see it (it learns lengths per client).
+ */
+export function answerLengthDistribution(client: ClientClass): {
+  median: number;
+  spread: number;
+  min: number;
+  max: number;
+} {
+  const profile = clients[client];
+  return {
+    median: profile.outputMedian,
+    spread: profile.outputSpread,
+    min: Math.min(profile.outputMin, profile.maxTokens),
+    max: Math.min(profile.outputMax, profile.maxTokens),
+  };
+}
+
 /** Which client sends a request of each size: inline edits are small, reviews are large. */
 const clientMix: Record<SizeClass, Array<[ClientClass, number]>> = {
   small: [

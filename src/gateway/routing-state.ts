@@ -48,6 +48,11 @@ interface RunningAttempt extends Partial<PlannedExpectation> {
 const unknownAttemptLogSigma = 0.5;
 /** Evidence of a slowdown is capped: it is a lower bound on a change, not a measurement. */
 const maximumSlowdownEvidence = 10;
+/**
+ * Evidence of a slowdown lapses after this many times the abandoned attempt's own duration, completions
+ * or not: while it holds, the model looks too slow for most requests, so none may come to clear it.
+ */
+const slowdownEvidenceLifetimes = 10;
 
 interface OutputLengthStats {
   logMean: number;
@@ -85,7 +90,7 @@ export class RoutingState implements AttemptObserver {
   /** Per model: the slowdown shown by its latest abandoned attempt, and completions since. */
   private readonly abandonments = new Map<
     string,
-    { factor: number; speed: number | undefined; completionsSince: number }
+    { factor: number; speed: number | undefined; completionsSince: number; expiresAt: number }
   >();
   private readonly facts = new WeakMap<ChatRequest, RequestRoutingFacts>();
   private spentDay = 0;
@@ -185,12 +190,18 @@ export class RoutingState implements AttemptObserver {
    * How much slower than predicted a model is running right now, from evidence that arrives before any
    * completion does: an attempt abandoned for want of a first token (it took at least its deadline ÷ its
    * predicted first token longer than predicted), until two completions of the model have come in (by
-   * then the latency fit has seen the change, if there is one). 1 when there is no such evidence.
+   * then the latency fit has seen the change, if there is one), or for ten times as long as the abandoned
+   * attempt ran (see `slowdownEvidenceLifetimes`). 1 when there is no such evidence.
    * Attempts merely running long are no evidence: a long answer looks the same.
    */
   slowdownEvidence(provider: string, model: string, currentSpeed: number): number {
-    const abandoned = this.abandonments.get(key(provider, model));
+    const id = key(provider, model);
+    const abandoned = this.abandonments.get(id);
     if (!abandoned) return 1;
+    if (this.options.clock.now() >= abandoned.expiresAt) {
+      this.abandonments.delete(id);
+      return 1;
+    }
     // Relative to the speed the prediction assumed: a fit that has since slowed down already knows.
     const factor =
       abandoned.speed === undefined || !(abandoned.speed > 0)
@@ -316,12 +327,15 @@ export class RoutingState implements AttemptObserver {
    */
   private noteSlowdownEvidence(id: string, attempt: PlannedAttempt, profile: CompletionProfile): void {
     if (attempt.provider.locality !== 'local') return;
-    const abandoned = this.abandonments.get(id);
+    const now = this.options.clock.now();
+    const held = this.abandonments.get(id);
+    const abandoned = held && now < held.expiresAt ? held : undefined;
     if (profile.outcome === 'deadline_exceeded' && attempt.predictedTtftMs) {
       const factor = profile.durationMs / attempt.predictedTtftMs;
       const speed = this.plannedExpectations.get(attempt)?.speed;
       if (factor > 1 && factor >= (abandoned?.factor ?? 1)) {
-        this.abandonments.set(id, { factor, speed, completionsSince: 0 });
+        const expiresAt = now + slowdownEvidenceLifetimes * profile.durationMs;
+        this.abandonments.set(id, { factor, speed, completionsSince: 0, expiresAt });
       }
     } else if (profile.outcome === 'ok' && abandoned) {
       abandoned.completionsSince += 1;

@@ -342,7 +342,7 @@ function fitRate(
 /** The part of time to first token not explained by load and prefill (HTTP, template, first decode step). */
 function fitFixedTtft(points: readonly Point[], model: FittedLatencyModel): number | undefined {
   const usable = points.filter((point) => point.ttftMs !== undefined);
-  const fixed = weightedMedian(usable, (point) => {
+  const fixed = unweightedQuantile(usable, 0.5, (point) => {
     const explained = (point.loadMs ?? 0) + (point.evaluated / point.prefillRate) * 1000 + point.queueMs;
     return Math.max(0, point.ttftMs! - explained);
   });
@@ -362,7 +362,9 @@ function inferQueueWaits(points: Point[]): void {
     (point.loadMs ?? 0) -
     (point.evaluated / point.prefillRate) * 1000 -
     (point.outputTokens / point.decodeRate) * 1000;
-  const base = weightedQuantile(points, unexplained, 0.2);
+  // Unweighted over the window: in a busy spell every recent completion waited, and a quantile weighted
+  // toward them would take a wait for the fixed cost (measured: 150–280 ms instead of ~6 ms).
+  const base = unweightedQuantile(points, fixedCostQuantile, unexplained);
   if (base === undefined) return;
   for (const point of points) point.queueMs = Math.max(0, unexplained(point) - base);
 }
@@ -408,8 +410,19 @@ function fitSpread(
   return { ttft: Math.max(0.05, blend(ttftSquares)), total: Math.max(0.05, blend(totalSquares)) };
 }
 
-function weightedMedian(points: readonly Point[], value: (point: Point) => number): number | undefined {
-  return weightedQuantile(points, value, 0.5);
+/** Share of a window's completions assumed not to have waited for a slot at all. */
+const fixedCostQuantile = 0.1;
+
+function unweightedQuantile(
+  points: readonly Point[],
+  fraction: number,
+  value: (point: Point) => number,
+): number | undefined {
+  return weightedQuantile(
+    points.map((point) => ({ ...point, weight: 1 })),
+    value,
+    fraction,
+  );
 }
 
 function weightedQuantile(

@@ -220,6 +220,34 @@ describe('priors, load, queue', () => {
     expect(at(4, 2).ttftMs - alone.ttftMs).toBeCloseTo(1.5 * serviceMs, 6);
   });
 
+  it('a busy spell (the newest completions all waited for a slot) is not taken for fixed cost', () => {
+    const random = seededRandom(11);
+    // 40 completions that did not wait, then 8 that each waited 150–300 ms for a slot (in first token
+    // and duration alike, as the proxy measures them; the engine's phases do not include the wait).
+    const quiet = Array.from({ length: 40 }, () =>
+      observe(trueEngine, { promptTokens: 1000 + Math.round(random() * 3000), noise: 0.04, random }),
+    );
+    const busy = Array.from({ length: 8 }, () => {
+      const completion = observe(trueEngine, {
+        promptTokens: 1000 + Math.round(random() * 3000),
+        noise: 0.04,
+        random,
+      });
+      const waitMs = 150 + random() * 150;
+      return {
+        ...completion,
+        ttftMs: completion.ttftMs! + waitMs,
+        durationMs: completion.durationMs + waitMs,
+      };
+    });
+    const model = fitLatencyModel([...quiet, ...busy], sizeBytes);
+    // Weighted toward the newest (all waited), the inferred waits' baseline was itself a wait: ~150 ms.
+    expect(model.fixedTtftMs).toBeLessThan(trueEngine.fixedTtftMs + 20);
+    const prediction = predictLatency(model, warmQuery(2000));
+    const truth = trueTimes(trueEngine, 2000, 200);
+    expect(relativeError(prediction.ttftMs, truth.prefillMs + trueEngine.fixedTtftMs)).toBeLessThan(0.1);
+  });
+
   it('a cached prefix is not evaluated again', () => {
     const model = fittedModel();
     const fresh = predictLatency(model, warmQuery(10_000));

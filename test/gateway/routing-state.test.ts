@@ -1,0 +1,102 @@
+/**
+ * @module test/gateway/routing-state
+ * The live routing state's slowdown evidence: an attempt abandoned for want of a first token makes the
+ * model look slower until two completions have come in, and no longer than ten times as long as the
+ * abandoned attempt ran (or it could keep every request off the model, and none would come to clear it).
+ */
+import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import type { ProfileRepository } from '../../src/db/profile-repository.js';
+import type { PlannedAttempt } from '../../src/gateway/attempt-runner.js';
+import type { Clock } from '../../src/gateway/clock.js';
+import { RoutingState } from '../../src/gateway/routing-state.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { parseChatRequest } from '../../src/openai/chat-request.js';
+import type { CompletionOutcome, CompletionProfile } from '../../src/profiler/completion-profile.js';
+import { fakeProvider } from './attempt-fakes.js';
+
+function setUp() {
+  let now = 1_000_000;
+  const clock: Clock = { now: () => now, monotonic: () => now, sleep: async () => undefined };
+  const repository = {
+    loadLearnedOutcomes: () => [],
+    sumCostSince: () => 0,
+    saveLearnedOutcomes: () => undefined,
+  } as unknown as ProfileRepository;
+  const state = new RoutingState({
+    config: configSchema.parse({}),
+    providers: [],
+    repository,
+    metrics: createMetrics(),
+    clock,
+    log: () => undefined,
+  });
+  const provider = fakeProvider('ollama', async function* () {});
+  const request = parseChatRequest({ model: 'auto', messages: [{ role: 'user', content: 'hi' }] });
+  /** Runs one attempt of `durationMs` to the given outcome, predicted at 100 ms to its first token. */
+  const attempt = (outcome: CompletionOutcome, durationMs: number) => {
+    const planned: PlannedAttempt = { provider, model: 'm', predictedTtftMs: 100, firstTokenDeadlineMs: 300 };
+    state.planned(planned, { serviceMs: 500, speed: 1 });
+    state.started(planned, request);
+    now += durationMs;
+    const profile: CompletionProfile = {
+      requestId: 'r',
+      attempt: 0,
+      startedAt: now - durationMs,
+      provider: 'ollama',
+      model: 'm',
+      locality: 'local',
+      streamed: true,
+      outcome,
+      durationMs,
+      promptChars: 2,
+      estimatedPromptTokens: 1,
+      messageCount: 1,
+      toolCount: 0,
+      imageCount: 0,
+      ...(outcome === 'ok' ? { timeToFirstTokenMs: 100, completionTokens: 10 } : {}),
+    };
+    state.finished(planned, request, profile, {
+      failed: outcome !== 'ok',
+      finishReason: 'stop',
+      textCharacters: 10,
+      toolCalls: [],
+    });
+  };
+  const advance = (ms: number) => {
+    now += ms;
+  };
+  return { state, attempt, advance };
+}
+
+describe('slowdown evidence from abandoned attempts', () => {
+  it('an attempt abandoned at 3× its predicted first token makes the model look 3× slower', () => {
+    const { state, attempt } = setUp();
+    expect(state.slowdownEvidence('ollama', 'm', 1)).toBe(1);
+    attempt('deadline_exceeded', 300);
+    expect(state.slowdownEvidence('ollama', 'm', 1)).toBeCloseTo(3, 6);
+    // A fit that has slowed down since already knows: the evidence is relative to the speed assumed.
+    expect(state.slowdownEvidence('ollama', 'm', 0.5)).toBeCloseTo(1.5, 6);
+  });
+
+  it('is cleared by two completions', () => {
+    const { state, attempt } = setUp();
+    attempt('deadline_exceeded', 300);
+    attempt('ok', 400);
+    expect(state.slowdownEvidence('ollama', 'm', 1)).toBeCloseTo(3, 6);
+    attempt('ok', 400);
+    expect(state.slowdownEvidence('ollama', 'm', 1)).toBe(1);
+  });
+
+  it('lapses after ten times the abandoned attempt’s duration when no completion comes', () => {
+    const { state, attempt, advance } = setUp();
+    attempt('deadline_exceeded', 300);
+    advance(2_999);
+    expect(state.slowdownEvidence('ollama', 'm', 1)).toBeCloseTo(3, 6);
+    advance(1);
+    expect(state.slowdownEvidence('ollama', 'm', 1)).toBe(1);
+    // A new abandonment after the lapse counts again, even if it shows less than the lapsed one did.
+    attempt('deadline_exceeded', 200);
+    expect(state.slowdownEvidence('ollama', 'm', 1)).toBeCloseTo(2, 6);
+  });
+});
