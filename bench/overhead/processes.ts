@@ -16,6 +16,9 @@ export interface ProcessSettings {
   cpuProf: boolean;
   /** A checkout whose `bin/switchyard.js` runs as the `baseline` target. */
   baselineDir?: string;
+  /** Extra `node` arguments for the switchyard and the baseline process (e.g. V8 heap flags to compare). */
+  nodeArgs?: string[];
+  baselineNodeArgs?: string[];
 }
 
 export interface Proxy {
@@ -56,6 +59,8 @@ export async function startSwitchyard(options: {
   database: string;
   logDir: string;
   cpuProfDir?: string;
+  /** Arguments for `node` before the script (V8 flags). */
+  nodeArgs?: string[];
   env?: Record<string, string | undefined>;
 }): Promise<Proxy> {
   const port = await freePort();
@@ -63,6 +68,7 @@ export async function startSwitchyard(options: {
     name: options.name,
     stderrLog: join(options.logDir, `overhead-${options.name}.log`),
     args: [
+      ...(options.nodeArgs ?? []),
       ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []),
       join(options.checkout, 'bin/switchyard.js'),
       '--port',
@@ -116,6 +122,7 @@ export async function startProcesses(
     database: join(databaseDir, 'switchyard.db'),
     logDir,
     ...(cpuProfDir ? { cpuProfDir } : {}),
+    ...(settings.nodeArgs ? { nodeArgs: settings.nodeArgs } : {}),
   });
   const baseline = settings.baselineDir
     ? await startSwitchyard({
@@ -124,6 +131,7 @@ export async function startProcesses(
         simulatorUrl: simulator.url,
         database: join(databaseDir, 'baseline.db'),
         logDir,
+        ...(settings.baselineNodeArgs ? { nodeArgs: settings.baselineNodeArgs } : {}),
       })
     : undefined;
   return { simulator, floor, switchyard, ...(baseline ? { baseline } : {}) };

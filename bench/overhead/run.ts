@@ -7,8 +7,10 @@
  * shared, noisy machine affects all three equally and ratios within one run stay meaningful.
  *
  * `npx tsx bench/overhead/run.ts [--quick] [--cpu-prof] [--concurrency 1,32] [--requests-c1 N]
- * [--requests-c32 N] [--baseline <checkout>]`. `--baseline` runs a second switchyard from another copy of
- * the repository as a fourth target, to measure a change against the code before it within one run.
+ * [--requests-c32 N] [--baseline <checkout>] [--node-args=<flags>] [--baseline-node-args=<flags>]`.
+ * `--baseline` runs a second switchyard from another copy of the repository as a fourth target, to
+ * measure a change against the code before it within one run; `--node-args` and `--baseline-node-args`
+ * pass extra arguments to their `node` (V8 heap flags, for instance; `=` because they start with `--`).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -53,7 +55,12 @@ interface Settings {
   concurrencies: number[];
   /** Another checkout to run as a second switchyard (`baseline`), to measure a change within one run. */
   baselineDir?: string;
+  /** Extra `node` arguments for switchyard and for the baseline (`--node-args`, `--baseline-node-args`). */
+  nodeArgs?: string[];
+  baselineNodeArgs?: string[];
 }
+
+const words = (text: string) => text.split(/\s+/).filter((word) => word !== '');
 
 function settingsFrom(args: string[]): Settings {
   const { values } = parseArgs({
@@ -69,6 +76,8 @@ function settingsFrom(args: string[]): Settings {
       'cell-cap-s': { type: 'string' },
       concurrency: { type: 'string' },
       baseline: { type: 'string' },
+      'node-args': { type: 'string' },
+      'baseline-node-args': { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -96,6 +105,10 @@ function settingsFrom(args: string[]): Settings {
         ? values.concurrency.split(',').map((value) => (Number(value) > 1 ? highConcurrency : 1))
         : [1, highConcurrency],
     ...(typeof values.baseline === 'string' ? { baselineDir: values.baseline } : {}),
+    ...(typeof values['node-args'] === 'string' ? { nodeArgs: words(values['node-args']) } : {}),
+    ...(typeof values['baseline-node-args'] === 'string'
+      ? { baselineNodeArgs: words(values['baseline-node-args']) }
+      : {}),
   };
 }
 

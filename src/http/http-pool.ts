@@ -73,7 +73,13 @@ function bodyOf(body: RequestInit['body']): string | Uint8Array | undefined {
 /** Request headers in any of the Fetch forms, as a plain record. */
 function headersOf(headers: RequestInit['headers']): Record<string, string> {
   if (!headers) return {};
-  if (headers instanceof Headers) return Object.fromEntries(headers);
+  const record: Record<string, string> = {};
+  if (headers instanceof Headers) {
+    headers.forEach((value, name) => {
+      record[name] = value;
+    });
+    return record;
+  }
   if (Array.isArray(headers)) return Object.fromEntries(headers);
   return { ...(headers as Record<string, string>) };
 }

@@ -79,7 +79,10 @@ function bodyStream(
           controller.close();
         });
         incoming.once('error', (error) => fail(controller, error));
-        incoming.once('close', () => fail(controller, connectionLost(new URL(url).host)));
+        // After a normal end this is a no-op; the error (a stack trace to capture) is only built when needed.
+        incoming.once('close', () => {
+          if (!settled) fail(controller, connectionLost(new URL(url).host));
+        });
       },
       pull() {
         if (incoming.isPaused()) incoming.resume();
