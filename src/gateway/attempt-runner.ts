@@ -199,13 +199,20 @@ async function tryAttempt(
       durationMs: deps.clock.monotonic() - started,
       ...details,
     };
-    deps.record(finished);
-    deps.observer?.finished(attempt, request, finished, {
-      failed: outcome !== 'ok',
-      finishReason: finished.finishReason,
-      textCharacters,
-      toolCalls,
-    });
+    const bookkeeping = () => {
+      deps.record(finished);
+      deps.observer?.finished(attempt, request, finished, {
+        failed: outcome !== 'ok',
+        finishReason: finished.finishReason,
+        textCharacters,
+        toolCalls,
+      });
+    };
+    // A successful answer is recorded right after the response has gone out (the next turn of the event
+    // loop), not before its last bytes: the client does not wait for the profile row, statistics and
+    // routing state. Failures are recorded at once, so a following attempt already sees them.
+    if (outcome === 'ok') setImmediate(bookkeeping);
+    else bookkeeping();
   };
   deps.observer?.started(attempt, request);
 

@@ -126,9 +126,11 @@ export function setup(options: SetupOptions = {}) {
   return { run, sleeps, records, observed, metrics };
 }
 
+/** Reads every event, then lets the event loop turn once: a successful answer is recorded on the next turn. */
 export async function drain(events: AsyncIterable<ChatEvent>): Promise<ChatEvent[]> {
   const seen: ChatEvent[] = [];
   for await (const event of events) seen.push(event);
+  await new Promise((resolve) => setImmediate(resolve));
   return seen;
 }
 

@@ -56,6 +56,22 @@ describe('startAttempts', () => {
     expect(local.calls[0]).toMatchObject({ model: 'qwen', requestId: 'req-1' });
   });
 
+  it('records a successful answer after its last event has been handed on, not before', async () => {
+    const { run, records, observed } = setup();
+    const local = fakeProvider('ollama', () => answers('ok'));
+    const started = await run([{ provider: local, model: 'qwen' }]);
+    const seen: string[] = [];
+    for await (const event of started.events) seen.push(event.type);
+    expect(seen).toEqual(['text-delta', 'finish']);
+    // The response can be finished before the bookkeeping runs…
+    expect(records).toEqual([]);
+    expect(observed).toEqual(['started ollama']);
+    // …which happens on the next turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(records.map((record) => record.outcome)).toEqual(['ok']);
+    expect(observed).toEqual(['started ollama', 'finished ollama ok']);
+  });
+
   it('retries a retryable error before the first event with exponential backoff', async () => {
     const { run, records, sleeps, metrics } = setup();
     const provider = fakeProvider('ollama', flaky(2, overloaded));
