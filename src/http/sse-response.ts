@@ -67,11 +67,24 @@ async function writeToNode(
   });
   // The headers go out with the first piece, in one write.
   outgoing.writeHead(200, headers);
+  // Pieces produced within one tick (several upstream events read in one network chunk; the last
+  // content, the usage chunk and [DONE]) leave in one write instead of one system call each.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    outgoing.uncork();
+  };
   try {
     for (;;) {
       const text = await source.next();
       if (text === undefined || clientLeft) break;
-      if (text === '' || outgoing.write(text)) continue;
+      if (text === '') continue;
+      if (!corked) {
+        corked = true;
+        outgoing.cork();
+        process.nextTick(uncork);
+      }
+      if (outgoing.write(text)) continue;
       // The client reads slower than the upstream answers: wait, so the upstream is read no faster.
       await new Promise<void>((resolve) => {
         wake = resolve;
