@@ -1,11 +1,11 @@
 /**
  * @module bench/overhead/processes
  * The processes the overhead benchmark measures, each in its own child: the simulated Ollama, the
- * pass-through floor, switchyard (`node bin/switchyard.js`), and optionally a second switchyard from
- * another checkout (`--baseline <dir>`), to compare a change against the code before it within one
- * run. Also the request each target gets.
+ * pass-through floor, switchyard (`node bin/switchyard.js` with the `node` flags of `npm start`, i.e.
+ * the bundle in `dist/`), and optionally a second switchyard from another checkout (`--baseline <dir>`),
+ * to compare a change against the code before it within one run. Also the request each target gets.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Child, firstLine, freePort, spawnChild, waitUntilAnswering } from './children.js';
 import type { LoadTarget } from './load.js';
@@ -49,8 +49,28 @@ const switchyardEnvironment = {
 };
 
 /**
- * Starts `bin/switchyard.js` from `checkout` with Ollama at `simulatorUrl`; `env` adds to (or overrides)
- * the clean environment (the cloud-overhead bench sets the cloud keys and base URLs there).
+ * The `node` flags of the checkout's `npm start` script (`node --max-semi-space-size=4 bin/switchyard.js`
+ * → `['--max-semi-space-size=4']`), so that switchyard is measured as `npm start` runs it. None when the
+ * script does not run `node … bin/switchyard.js` (an older checkout's `tsx src/server.ts`).
+ */
+export function startScriptNodeFlags(checkout: string): string[] {
+  try {
+    const manifest = JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')) as {
+      scripts?: Record<string, string>;
+    };
+    const words = (manifest.scripts?.start ?? '').trim().split(/\s+/);
+    const script = words.indexOf('bin/switchyard.js');
+    return words[0] === 'node' && script > 0 ? words.slice(1, script) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Starts `bin/switchyard.js` from `checkout` with Ollama at `simulatorUrl`, with the `node` flags of the
+ * checkout's `npm start` and then `nodeArgs`; `env` adds to (or overrides) the clean environment (the
+ * cloud-overhead bench sets the cloud keys and base URLs there). The bin builds the checkout's bundle
+ * first if it is missing or stale.
  */
 export async function startSwitchyard(options: {
   name: string;
@@ -68,6 +88,7 @@ export async function startSwitchyard(options: {
     name: options.name,
     stderrLog: join(options.logDir, `overhead-${options.name}.log`),
     args: [
+      ...startScriptNodeFlags(options.checkout),
       ...(options.nodeArgs ?? []),
       ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []),
       join(options.checkout, 'bin/switchyard.js'),

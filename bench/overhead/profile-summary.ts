@@ -4,13 +4,18 @@
  * source file, and total (inclusive) time of the heaviest functions, so hot spots can be read without
  * a browser. `npx tsx bench/overhead/profile-summary.ts <file>.cpuprofile [--top 30]`, or the call tree
  * down to 1% of CPU time, optionally from frames matching a text: `… --tree 1 [--focus readJsonBody]`.
+ * switchyard runs as a bundle (`dist/server.js`); its frames are mapped back to `src/` files and lines
+ * through the bundle's source map, which must still be the one the profiled process ran (the next start
+ * after a change in `src/` rebuilds it).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number };
   children?: number[];
 }
 
@@ -20,6 +25,30 @@ interface CpuProfile {
   endTime: number;
   samples: number[];
   timeDeltas: number[];
+}
+
+/**
+ * Rewrites frames of bundled code (a `.js` file outside node_modules with a `.map` beside it) to their
+ * source file and line. Packages are left alone: their maps lead to their own `src/` folders.
+ */
+export function mapToSources(profile: CpuProfile): void {
+  const maps = new Map<string, SourceMap | undefined>();
+  const mapOf = (url: string) => {
+    if (!maps.has(url)) {
+      const path = `${fileURLToPath(url)}.map`;
+      maps.set(url, existsSync(path) ? new SourceMap(JSON.parse(readFileSync(path, 'utf8'))) : undefined);
+    }
+    return maps.get(url);
+  };
+  for (const { callFrame } of profile.nodes) {
+    const { url } = callFrame;
+    if (!url.startsWith('file:') || !url.endsWith('.js') || url.includes('/node_modules/')) continue;
+    const entry = mapOf(url)?.findEntry(callFrame.lineNumber, callFrame.columnNumber ?? 0);
+    if (entry && 'originalSource' in entry) {
+      callFrame.url = entry.originalSource;
+      callFrame.lineNumber = entry.originalLine;
+    }
+  }
 }
 
 /** Where a frame's code lives: a package name, a source file under the repo, or a V8/Node category. */
@@ -162,6 +191,7 @@ const { values, positionals } = parseArgs({
 });
 for (const path of positionals) {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  mapToSources(profile);
   console.log(
     values.tree !== undefined
       ? callTree(profile, Number(values.tree) / 100, values.focus)

@@ -5,10 +5,11 @@
  * message (after invisible retries where they make sense); after it, the stream ends with an error
  * event and no `[DONE]`, so the SDK throws instead of returning a silently truncated answer.
  */
-import { createServer } from 'node:net';
+
 import OpenAI from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../bench/overhead/children.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { postChat, sseData } from './gateway-helpers.js';
 
@@ -241,14 +242,3 @@ describe('Ollama not running at all', () => {
     expect(health.providers.ollama!.message).toContain('ollama serve');
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}

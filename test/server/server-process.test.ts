@@ -1,31 +1,22 @@
 /**
  * @module test/server/server-process
- * The real `switchyard` command in its own process: it starts from flags and environment, serves, and
+ * The real `switchyard` command in its own process (`bin/switchyard.js`, which runs the bundle in
+ * `dist/`, building it first when it is missing or stale): it starts from flags and environment, serves, and
  * on SIGTERM lets an in-flight streamed request finish, writes its profile row and exits 0. Also: a
  * bad config stops start-up with the field path.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../bench/overhead/children.js';
 import { type OllamaSimulator, startOllamaSimulator } from '../../bench/upstreams/ollama/index.js';
 import { openDatabase } from '../../src/db/client.js';
 import { createProfileRepository } from '../../src/db/profile-repository.js';
 
 let ollama: OllamaSimulator;
 const directory = mkdtempSync(join(tmpdir(), 'switchyard-server-'));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 function startSwitchyard(
   args: string[],
