@@ -6,6 +6,9 @@
  * fetch it wraps. See http-pool.ts for why.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { connectionLost, createHttpPool, isSimpleBody } from './http-pool.js';
 
 /**
@@ -41,12 +44,46 @@ function responseOf(incoming: IncomingMessage, url: string, signal: AbortSignal 
   const headers = new Headers();
   const raw = incoming.rawHeaders;
   for (let index = 0; index + 1 < raw.length; index += 2) headers.append(raw[index]!, raw[index + 1]!);
-  const body = nullBodyStatuses.has(status) ? null : bodyStream(incoming, url, signal);
-  if (body === null) incoming.resume();
-  const response = new NativeResponse(body, { status, statusText: incoming.statusMessage ?? '', headers });
-  // The SDKs put the URL in their error messages; a constructed Response has none of its own.
+  if (nullBodyStatuses.has(status)) {
+    incoming.resume();
+    return withUrl(
+      new NativeResponse(null, { status, statusText: incoming.statusMessage ?? '', headers }),
+      url,
+    );
+  }
+  // The SDKs send no Accept-Encoding (Node's fetch added one and decoded): decode as it did, should a
+  // server compress anyway, and drop the headers that describe the encoded body.
+  const decoded = decode(incoming, headers.get('content-encoding'));
+  if (decoded !== incoming) {
+    headers.delete('content-encoding');
+    headers.delete('content-length');
+  }
+  const body = bodyStream(decoded, url, signal);
+  return withUrl(
+    new NativeResponse(body, { status, statusText: incoming.statusMessage ?? '', headers }),
+    url,
+  );
+}
+
+/** The SDKs put the URL in their error messages; a constructed Response has none of its own. */
+function withUrl(response: Response, url: string): Response {
   Object.defineProperty(response, 'url', { value: url });
   return response;
+}
+
+function decode(incoming: IncomingMessage, encoding: string | null): Readable {
+  const name = encoding?.trim().toLowerCase();
+  const decoder =
+    name === 'gzip' || name === 'x-gzip'
+      ? createGunzip()
+      : name === 'deflate'
+        ? createInflate()
+        : name === 'br'
+          ? createBrotliDecompress()
+          : undefined;
+  if (!decoder) return incoming;
+  // An error on either side destroys both, so the body stream sees it.
+  return pipeline(incoming, decoder, () => undefined);
 }
 
 /**
@@ -54,7 +91,7 @@ function responseOf(incoming: IncomingMessage, url: string, signal: AbortSignal 
  * reading stops the upstream too. Errors say whether the caller aborted or the connection dropped.
  */
 function bodyStream(
-  incoming: IncomingMessage,
+  incoming: Readable,
   url: string,
   signal: AbortSignal | undefined,
 ): ReadableStream<Uint8Array> {

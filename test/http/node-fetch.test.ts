@@ -1,12 +1,13 @@
 /**
  * @module test/http/node-fetch
  * The cloud SDKs' fetch on node:http, against a real server: a native Response with status, headers,
- * URL and a streamed body; the request body and headers as sent; aborts before and during the body
- * reaching the server; a dropped connection failing the body; null-body statuses; Request inputs going
- * to the fallback.
+ * URL and a streamed body, decoded if compressed; the request body and headers as sent; aborts before
+ * and during the body reaching the server; a dropped connection failing the body; null-body statuses;
+ * Request inputs going to the fallback.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeFetch } from '../../src/http/node-fetch.js';
 
@@ -128,6 +129,26 @@ describe('createNodeFetch', () => {
     };
     const response = await nodeFetch.fetch(`${base}/stream`);
     await expect(response.text()).rejects.toBeDefined();
+  });
+
+  it('decodes a compressed body, as Node fetch did, and drops the encoding headers', async () => {
+    const text = '{"candidates":[{"content":{"parts":[{"text":"漢字 🦀"}]}}]}';
+    const compressed = gzipSync(text);
+    answer = (response) => {
+      response.writeHead(200, {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        'content-length': String(compressed.length),
+      });
+      response.end(compressed);
+    };
+    const response = await nodeFetch.fetch(`${base}/v1beta/models/gemini:generateContent`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(response.headers.has('content-encoding')).toBe(false);
+    expect(response.headers.has('content-length')).toBe(false);
+    expect(await response.text()).toBe(text);
   });
 
   it('gives null-body statuses no body', async () => {
