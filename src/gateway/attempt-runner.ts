@@ -211,8 +211,18 @@ async function tryAttempt(
     // A successful answer is recorded right after the response has gone out (the next turn of the event
     // loop), not before its last bytes: the client does not wait for the profile row, statistics and
     // routing state. Failures are recorded at once, so a following attempt already sees them.
-    if (outcome === 'ok') setImmediate(bookkeeping);
-    else bookkeeping();
+    if (outcome === 'ok') {
+      setImmediate(() => {
+        // Off the request now: an exception here would end the process, not fail a request.
+        try {
+          bookkeeping();
+        } catch {
+          // The profiler guards its own recording; the observer's state is best effort.
+        }
+      });
+    } else {
+      bookkeeping();
+    }
   };
   deps.observer?.started(attempt, request);
 

@@ -22,37 +22,53 @@ export interface HttpPool {
   close(): void;
 }
 
+/**
+ * Idle pooled connections are closed after this long (or sooner, when the server's `Keep-Alive: timeout`
+ * says so: Node's agent applies that hint only when it has a timeout of its own). Without it, a connection
+ * the server has closed meanwhile is reused and the request fails. Node's fetch uses the same 4 s.
+ */
+const idleSocketTimeoutMs = 4000;
+
 export function createHttpPool(): HttpPool {
-  const httpAgent = new HttpAgent({ keepAlive: true });
-  const httpsAgent = new HttpsAgent({ keepAlive: true });
-  return {
-    send(url, init, signal) {
-      return new Promise<IncomingMessage>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const body = bodyOf(init.body);
-        const headers = headersOf(init.headers);
-        if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-        const secure = url.startsWith('https:');
-        const request = (secure ? httpsRequest : httpRequest)(url, {
-          method: init.method ?? 'GET',
-          headers,
-          agent: secure ? httpsAgent : httpAgent,
-        });
-        const onAbort = () => request.destroy(signal?.reason);
-        signal?.addEventListener('abort', onAbort, { once: true });
-        const detach = () => signal?.removeEventListener('abort', onAbort);
-        request.once('error', (error) => {
-          detach();
-          reject(signal?.aborted ? signal.reason : error);
-        });
-        request.once('response', (incoming) => {
-          // `close` follows the end of the body, a dropped connection and an abort alike.
-          incoming.once('close', detach);
-          resolve(incoming);
-        });
-        request.end(body);
+  const httpAgent = new HttpAgent({ keepAlive: true, timeout: idleSocketTimeoutMs });
+  const httpsAgent = new HttpsAgent({ keepAlive: true, timeout: idleSocketTimeoutMs });
+
+  function send(url: string, init: RequestInit, signal: AbortSignal | undefined) {
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const body = bodyOf(init.body);
+      const headers = headersOf(init.headers);
+      if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+      const secure = url.startsWith('https:');
+      const request = (secure ? httpsRequest : httpRequest)(url, {
+        method: init.method ?? 'GET',
+        headers,
+        agent: secure ? httpsAgent : httpAgent,
       });
-    },
+      const onAbort = () => request.destroy(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const detach = () => signal?.removeEventListener('abort', onAbort);
+      request.once('error', (error) => {
+        detach();
+        if (signal?.aborted) return reject(signal.reason);
+        // No retry on a reused connection that failed: the server may have received the request (a
+        // generation is not idempotent). The idle timeout above is what keeps stale connections out.
+        // The shape Node's fetch gave every failure before a response, which the adapters' error
+        // classifiers (and the SDKs) recognise as "could not reach the server", whatever the cause:
+        // refused, reset, DNS, TLS certificate, protocol.
+        reject(new TypeError('fetch failed', { cause: error }));
+      });
+      request.once('response', (incoming) => {
+        // `close` follows the end of the body, a dropped connection and an abort alike.
+        incoming.once('close', detach);
+        resolve(incoming);
+      });
+      request.end(body);
+    });
+  }
+
+  return {
+    send,
     close() {
       httpAgent.destroy();
       httpsAgent.destroy();

@@ -28,10 +28,26 @@ interface NodeBindings {
  * Starts sending `source` as the response and returns what the route returns to Hono: a marker that the
  * response is already being written, or a Response with a stream body.
  */
-export function respondWithSse(env: unknown, headers: Record<string, string>, source: SseSource): Response {
+export function respondWithSse(
+  env: unknown,
+  headers: Record<string, string>,
+  source: SseSource,
+  onFailure: (error: unknown) => void,
+): Response {
   const outgoing = (env as NodeBindings | undefined)?.outgoing;
   if (isServerResponse(outgoing) && alreadySentMarkerWorks) {
-    void writeToNode(outgoing, headers, source);
+    writeToNode(outgoing, headers, source).catch((error: unknown) => {
+      // Nothing thrown here may escape (an unhandled rejection ends the process): report it, and end the
+      // response so the client sees a failure, not an answer that looks complete.
+      onFailure(error);
+      source.cancel();
+      if (!outgoing.headersSent) {
+        outgoing.writeHead(500, { 'content-type': 'application/json' });
+        outgoing.end(internalErrorBody);
+      } else {
+        outgoing.destroy();
+      }
+    });
     return RESPONSE_ALREADY_SENT;
   }
   return new Response(readableOf(source), { status: 200, headers });
@@ -46,6 +62,16 @@ export function respondWithSse(env: unknown, headers: Record<string, string>, so
 const alreadySentMarkerWorks = Object.getOwnPropertySymbols(RESPONSE_ALREADY_SENT).every(
   (symbol) => symbol.description !== 'cache',
 );
+
+const internalErrorBody = JSON.stringify({
+  error: {
+    message:
+      'switchyard could not send the streamed answer; the details are in its log. Retry, and report it if it repeats.',
+    type: 'server_error',
+    param: null,
+    code: null,
+  },
+});
 
 function isServerResponse(value: unknown): value is ServerResponse {
   return typeof value === 'object' && value !== null && 'writeHead' in value && 'write' in value;
@@ -65,8 +91,6 @@ async function writeToNode(
     }
     wake?.();
   });
-  // The headers go out with the first piece, in one write.
-  outgoing.writeHead(200, headers);
   // Pieces produced within one tick (several upstream events read in one network chunk; the last
   // content, the usage chunk and [DONE]) leave in one write instead of one system call each.
   let corked = false;
@@ -75,6 +99,8 @@ async function writeToNode(
     outgoing.uncork();
   };
   try {
+    // The headers go out with the first piece, in one write.
+    outgoing.writeHead(200, headers);
     for (;;) {
       const text = await source.next();
       if (text === undefined || clientLeft) break;
@@ -93,11 +119,12 @@ async function writeToNode(
       if (wake) outgoing.removeListener('drain', wake);
       wake = undefined;
     }
-  } catch {
-    // The source reports its own failures as SSE text; anything thrown here is a bug, so end the response.
-  } finally {
-    if (!clientLeft) outgoing.end();
+  } catch (error) {
+    // The source reports its own failures as SSE text: anything thrown here is a bug, handled by the caller.
+    if (wake) outgoing.removeListener('drain', wake);
+    throw error;
   }
+  if (!clientLeft) outgoing.end();
 }
 
 function readableOf(source: SseSource): ReadableStream<Uint8Array> {

@@ -110,7 +110,12 @@ export function createChatRoutes(deps: AppDeps) {
     headers['content-type'] = 'text/event-stream; charset=utf-8';
     headers['cache-control'] = 'no-cache';
     headers.connection = 'keep-alive';
-    return respondWithSse(c.env, headers, sseSource(request, identity, started, finishRequest));
+    return respondWithSse(c.env, headers, sseSource(request, identity, started, finishRequest), (error) =>
+      deps.log('error', 'cannot send a streamed answer', {
+        requestId,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
   });
 
   return routes;
@@ -134,15 +139,23 @@ function decisionHeaders(plan: Plan, started: StartedAttempt): Record<string, st
   const headers: Record<string, string> = {
     'x-switchyard-route': served.provider.locality,
     'x-switchyard-provider': served.provider.id,
-    'x-switchyard-model': served.model,
+    'x-switchyard-model': headerSafe(served.model),
   };
   if (plan.reason !== undefined) headers['x-switchyard-reason'] = plan.reason;
   if (served.predictedTotalMs !== undefined) {
     headers['x-switchyard-predicted-ms'] = Math.round(served.predictedTotalMs).toString();
   }
   const previous = started.escalatedFrom.map((attempt) => `${attempt.provider.id}/${attempt.model}`);
-  if (previous.length > 0) headers['x-switchyard-escalated-from'] = previous.join(', ');
+  if (previous.length > 0) headers['x-switchyard-escalated-from'] = headerSafe(previous.join(', '));
   return headers;
+}
+
+/**
+ * A model id as a header value: ids come from the client (an upstream may accept what a header cannot
+ * carry, such as a trailing newline), and Node refuses control characters and non-Latin-1 in headers.
+ */
+function headerSafe(value: string): string {
+  return value.replace(/[^\t\x20-\x7e\x80-\xff]/g, '').trim();
 }
 
 /**

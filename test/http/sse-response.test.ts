@@ -33,10 +33,17 @@ afterEach(async () => {
   close = undefined;
 });
 
-async function serveSource(source: SseSource): Promise<string> {
+const failures: unknown[] = [];
+
+async function serveSource(source: SseSource, headers: Record<string, string> = {}): Promise<string> {
   const app = new Hono();
   app.get('/events', (c) =>
-    respondWithSse(c.env, { 'content-type': 'text/event-stream', 'x-test': 'yes' }, source),
+    respondWithSse(
+      c.env,
+      { 'content-type': 'text/event-stream', 'x-test': 'yes', ...headers },
+      source,
+      (error) => failures.push(error),
+    ),
   );
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((resolve) => server.once('listening', resolve));
@@ -95,9 +102,49 @@ describe('respondWithSse', () => {
     release();
   });
 
+  it('answers 500 in the OpenAI error shape when the headers cannot be written, and keeps running', async () => {
+    const before = failures.length;
+    const { source, state } = sourceOf(['data: 1\n\n']);
+    const response = await fetch(await serveSource(source, { 'x-bad': 'line\nbreak' }));
+    expect(response.status).toBe(500);
+    const body = (await response.json()) as { error: { type: string; message: string } };
+    expect(body.error.type).toBe('server_error');
+    expect(body.error.message).toContain('Retry');
+    expect(failures.length).toBe(before + 1);
+    expect(state.cancelled).toBe(true);
+  });
+
+  it('breaks the connection, rather than ending cleanly, when the source throws mid-stream', async () => {
+    const before = failures.length;
+    let calls = 0;
+    const source: SseSource = {
+      async next() {
+        calls++;
+        if (calls === 1) return 'data: 1\n\n';
+        throw new Error('a bug');
+      },
+      cancel() {},
+    };
+    const url = await serveSource(source);
+    // Broken before or after the head arrived (the first piece may not have left yet): never a clean end.
+    const outcome = await fetch(url)
+      .then((response) => response.text())
+      .then(
+        () => 'complete',
+        () => 'broken',
+      );
+    expect(outcome).toBe('broken');
+    expect(failures.length).toBe(before + 1);
+  });
+
   it('returns a web stream body when there is no Node response', async () => {
     const { source } = sourceOf(['data: 1\n\n', '', 'data: [DONE]\n\n']);
-    const response = respondWithSse(undefined, { 'content-type': 'text/event-stream' }, source);
+    const response = respondWithSse(
+      undefined,
+      { 'content-type': 'text/event-stream' },
+      source,
+      () => undefined,
+    );
     expect(response.headers.get('content-type')).toBe('text/event-stream');
     expect(await response.text()).toBe('data: 1\n\ndata: [DONE]\n\n');
   });

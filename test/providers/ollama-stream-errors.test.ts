@@ -50,6 +50,18 @@ describe('fromOllamaError', () => {
     expect(classify(error, true).kind).toBe('stream_interrupted');
   });
 
+  it('classifies a TLS failure wrapped as fetch failed as unreachable, and a control call timeout too', () => {
+    const tls = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('self-signed certificate in certificate chain'), {
+        code: 'SELF_SIGNED_CERT_IN_CHAIN',
+      }),
+    });
+    expect(classify(tls)).toMatchObject({ kind: 'unreachable', provider: 'ollama' });
+    const timeout = classify(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    expect(timeout).toMatchObject({ kind: 'unreachable', provider: 'ollama' });
+    expect(timeout.message).toContain('did not answer in time');
+  });
+
   it('classifies a stream without its done chunk, and a malformed line, as stream_interrupted', () => {
     const cut = classify(new Error('Did not receive done or success response in stream.'), true);
     expect(cut).toMatchObject({ kind: 'stream_interrupted', status: 502 });

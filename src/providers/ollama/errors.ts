@@ -30,6 +30,13 @@ export function fromOllamaError(
   context: { host: string; model: string; started: boolean },
 ): unknown {
   if (error instanceof GatewayError || isAbortError(error)) return error;
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return new GatewayError(
+      'unreachable',
+      `Ollama at ${context.host} accepted the connection but did not answer in time — check that \`ollama serve\` is responsive (its log), or that OLLAMA_HOST points at Ollama.`,
+      { provider, cause: error },
+    );
+  }
   const status = statusOf(error);
   const message = error instanceof Error ? error.message : String(error);
   if (status === 404 || /model ['"].*['"] not found|not found, try pulling/i.test(message)) {

@@ -36,6 +36,8 @@ export interface OllamaProviderOptions {
   random: () => number;
 }
 
+/** Bound on Ollama's quick calls (tags, show, ps, version); generation has `ollama.timeout_ms`. */
+const controlCallTimeoutMs = 30_000;
 /** Output budget assumed for context sizing when the client sets no `max_tokens`. */
 const defaultOutputBudget = 2048;
 /** Images by URL are downloaded for Ollama, which only takes inline images; bounded so a URL cannot exhaust memory. */
@@ -47,7 +49,12 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
 } {
   const host = options.config.host.replace(/\/+$/, '');
   const transport = createOllamaTransport();
-  const sharedClient = new Ollama({ host, fetch: transport.fetchWith() });
+  // Model listing, /api/show, /api/ps and /api/version carry no caller's signal: bounded here, so an
+  // engine that accepts connections but never answers cannot hold model discovery forever.
+  const sharedClient = new Ollama({
+    host,
+    fetch: (input, init) => transport.fetchWith(AbortSignal.timeout(controlCallTimeoutMs))(input, init),
+  });
   let modelsCache: { at: number; models: ProviderModel[] } | undefined;
   const contextLengths = new Map<string, Promise<number | undefined>>();
   const lastContextSize = new Map<string, number>();
