@@ -100,8 +100,12 @@ function headersOf(headers: RequestInit['headers']): Record<string, string> {
   return { ...(headers as Record<string, string>) };
 }
 
-/** A connection that closed before the answer ended, as an error the adapters classify as a cut stream. */
-export function connectionLost(host: string): Error {
+/**
+ * A connection that closed before the answer ended, as an error the adapters classify as a cut stream.
+ * Built only when it happens: the URL parse and the stack trace stay off the normal path.
+ */
+export function connectionLost(url: string): Error {
+  const host = new URL(url).host;
   return Object.assign(new Error(`the connection to ${host} closed before the answer ended`), {
     code: 'ECONNRESET',
   });

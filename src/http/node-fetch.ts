@@ -118,7 +118,7 @@ function bodyStream(
         incoming.once('error', (error) => fail(controller, error));
         // After a normal end this is a no-op; the error (a stack trace to capture) is only built when needed.
         incoming.once('close', () => {
-          if (!settled) fail(controller, connectionLost(new URL(url).host));
+          if (!settled) fail(controller, connectionLost(url));
         });
       },
       pull() {

@@ -10,6 +10,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { asGatewayError, toErrorBody } from '../errors.js';
 
 /** The stream's content, one piece at a time. */
 export interface SseSource {
@@ -42,8 +43,9 @@ export function respondWithSse(
       onFailure(error);
       source.cancel();
       if (!outgoing.headersSent) {
-        outgoing.writeHead(500, { 'content-type': 'application/json' });
-        outgoing.end(internalErrorBody);
+        const failure = asGatewayError(error);
+        outgoing.writeHead(failure.status, { 'content-type': 'application/json' });
+        outgoing.end(JSON.stringify(toErrorBody(failure)));
       } else {
         outgoing.destroy();
       }
@@ -62,16 +64,6 @@ export function respondWithSse(
 const alreadySentMarkerWorks = Object.getOwnPropertySymbols(RESPONSE_ALREADY_SENT).every(
   (symbol) => symbol.description !== 'cache',
 );
-
-const internalErrorBody = JSON.stringify({
-  error: {
-    message:
-      'switchyard could not send the streamed answer; the details are in its log. Retry, and report it if it repeats.',
-    type: 'server_error',
-    param: null,
-    code: null,
-  },
-});
 
 function isServerResponse(value: unknown): value is ServerResponse {
   return typeof value === 'object' && value !== null && 'writeHead' in value && 'write' in value;
@@ -98,31 +90,26 @@ async function writeToNode(
     corked = false;
     outgoing.uncork();
   };
-  try {
-    // The headers go out with the first piece, in one write.
-    outgoing.writeHead(200, headers);
-    for (;;) {
-      const text = await source.next();
-      if (text === undefined || clientLeft) break;
-      if (text === '') continue;
-      if (!corked) {
-        corked = true;
-        outgoing.cork();
-        process.nextTick(uncork);
-      }
-      if (outgoing.write(text)) continue;
-      // The client reads slower than the upstream answers: wait, so the upstream is read no faster.
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        outgoing.once('drain', resolve);
-      });
-      if (wake) outgoing.removeListener('drain', wake);
-      wake = undefined;
+  // Anything thrown here (the source reports its own failures as SSE text) is handled by the caller.
+  // The headers go out with the first piece, in one write.
+  outgoing.writeHead(200, headers);
+  for (;;) {
+    const text = await source.next();
+    if (text === undefined || clientLeft) break;
+    if (text === '') continue;
+    if (!corked) {
+      corked = true;
+      outgoing.cork();
+      process.nextTick(uncork);
     }
-  } catch (error) {
-    // The source reports its own failures as SSE text: anything thrown here is a bug, handled by the caller.
+    if (outgoing.write(text)) continue;
+    // The client reads slower than the upstream answers: wait, so the upstream is read no faster.
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      outgoing.once('drain', resolve);
+    });
     if (wake) outgoing.removeListener('drain', wake);
-    throw error;
+    wake = undefined;
   }
   if (!clientLeft) outgoing.end();
 }

@@ -40,7 +40,7 @@ export function createOllamaTransport(): OllamaTransport {
 function responseOf(incoming: IncomingMessage, url: string, signal: AbortSignal | undefined): Response {
   const status = incoming.statusCode ?? 0;
   const contentType = String(incoming.headers['content-type'] ?? '');
-  const reader = new BodyReader(incoming, signal, contentType.includes('ndjson'), new URL(url).host);
+  const reader = new BodyReader(incoming, signal, contentType.includes('ndjson'), url);
   const readText = async (): Promise<string> => {
     const chunks: Uint8Array[] = [];
     for (;;) {
@@ -82,7 +82,7 @@ class BodyReader {
     private readonly incoming: IncomingMessage,
     private readonly signal: AbortSignal | undefined,
     checkLines: boolean,
-    private readonly host: string,
+    private readonly url: string,
   ) {
     this.guard = checkLines ? createLineGuard() : undefined;
     incoming.on('data', (chunk: Buffer) => this.accept(chunk));
@@ -93,7 +93,7 @@ class BodyReader {
     });
     // `close` without `end`: the connection dropped mid-answer (or the abort destroyed it).
     incoming.once('close', () => {
-      if (!this.ended) this.fail(this.signal?.aborted ? this.signal.reason : connectionLost(this.host));
+      if (!this.ended) this.fail(this.signal?.aborted ? this.signal.reason : connectionLost(this.url));
     });
     incoming.once('error', (error) => this.fail(this.signal?.aborted ? this.signal.reason : error));
   }
