@@ -16,9 +16,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runCell } from '../overhead/cell.js';
+import { runCells } from '../overhead/cell.js';
 import { firstLine, freePort, spawnChild, stopAll } from '../overhead/children.js';
-import { destroyAgents, type LoadTarget, runBatch } from '../overhead/load.js';
+import { destroyAgents, type LoadTarget } from '../overhead/load.js';
 import { readMemory } from '../overhead/process-stats.js';
 import { type Proxy as ProxyProcess, startSwitchyard } from '../overhead/processes.js';
 import {
@@ -291,38 +291,15 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
       );
       console.log(`${provider}: headers ${Object.keys(sent.headers).join(', ')}`);
 
-      for (const stream of [false, true]) {
-        for (const target of Object.values(
-          targetsFor(provider, upstream, switchyard, sent, switchyardBody, stream),
-        )) {
-          await runBatch(target, settings.warmupLow * 2, 1);
-          if (settings.concurrencies.includes(settings.highConcurrency)) {
-            await runBatch(target, settings.warmupHigh, settings.highConcurrency);
-          }
-        }
-      }
-
-      const cells: CellResult[] = [];
-      for (const concurrency of [...new Set(settings.concurrencies)]) {
-        for (const stream of [false, true]) {
-          const high = concurrency > 1;
-          const cell = await runCell(
-            {
-              requests: high ? settings.requestsHigh : settings.requestsLow,
-              batch: high ? settings.batchHigh : settings.batchLow,
-              warmup: high ? settings.warmupHigh : settings.warmupLow,
-              capSeconds: settings.cellCapSeconds,
-            },
-            targetsFor(provider, upstream, switchyard, sent, switchyardBody, stream),
-            { stream, concurrency },
-            { floor: upstream.floor.child.pid, switchyard: switchyard.child.pid },
-          );
-          cells.push(cell);
+      const cells = await runCells(
+        settings,
+        (stream) => targetsFor(provider, upstream, switchyard, sent, switchyardBody, stream),
+        { floor: upstream.floor.child.pid, switchyard: switchyard.child.pid },
+        (cell) =>
           console.log(
             `  ${provider} ${cellLabel(cell).padEnd(12)} direct p50 ${cell.targets.direct.total.p50.toFixed(3)} ms, switchyard added p50 ${cell.added.switchyard.p50.toFixed(3)} ms / floor ${cell.added.floor.p50.toFixed(3)} ms${cell.truncated ? ' (time cap hit)' : ''}`,
-          );
-        }
-      }
+          ),
+      );
       results.push({ provider, model: models[provider], upstreamRequest: sent, cells });
     }
 

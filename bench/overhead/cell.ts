@@ -107,3 +107,58 @@ export async function runCell(
     ...(baselinePeakRss !== undefined ? { baselinePeakRssBytes: baselinePeakRss } : {}),
   };
 }
+
+/** The knobs of a whole run's cells, shared by the Ollama and the cloud overhead benches. */
+export interface CellPlan {
+  concurrencies: number[];
+  highConcurrency: number;
+  requestsLow: number;
+  requestsHigh: number;
+  batchLow: number;
+  batchHigh: number;
+  warmupLow: number;
+  warmupHigh: number;
+  cellCapSeconds: number;
+}
+
+type TargetsForMode = (stream: boolean) => Partial<Record<TargetName, LoadTarget>>;
+
+/**
+ * Warms every target up in both modes (JIT, connection pools, the simulators' caches) before anything
+ * is measured, then runs one cell per concurrency and mode, calling `report` after each.
+ */
+export async function runCells(
+  plan: CellPlan,
+  targetsFor: TargetsForMode,
+  pids: Partial<Record<ProxyName, number>> & { switchyard: number },
+  report: (cell: CellResult) => void,
+): Promise<CellResult[]> {
+  for (const stream of [false, true]) {
+    for (const target of Object.values(targetsFor(stream))) {
+      await runBatch(target, plan.warmupLow * 2, 1);
+      if (plan.concurrencies.includes(plan.highConcurrency)) {
+        await runBatch(target, plan.warmupHigh, plan.highConcurrency);
+      }
+    }
+  }
+  const cells: CellResult[] = [];
+  for (const concurrency of [...new Set(plan.concurrencies)]) {
+    for (const stream of [false, true]) {
+      const high = concurrency > 1;
+      const cell = await runCell(
+        {
+          requests: high ? plan.requestsHigh : plan.requestsLow,
+          batch: high ? plan.batchHigh : plan.batchLow,
+          warmup: high ? plan.warmupHigh : plan.warmupLow,
+          capSeconds: plan.cellCapSeconds,
+        },
+        targetsFor(stream),
+        { stream, concurrency },
+        pids,
+      );
+      cells.push(cell);
+      report(cell);
+    }
+  }
+  return cells;
+}

@@ -18,19 +18,12 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BenchContext, BenchOutcome } from '../suite.js';
-import { runCell } from './cell.js';
+import { runCells } from './cell.js';
 import { stopAll } from './children.js';
-import { destroyAgents, runBatch } from './load.js';
+import { destroyAgents } from './load.js';
 import { readMemory } from './process-stats.js';
 import { nativeBodyOf, type Processes, startProcesses, targetsFor } from './processes.js';
-import {
-  type CellResult,
-  cellLabel,
-  evaluateTargets,
-  formatTable,
-  formatVerdicts,
-  targetOrder,
-} from './report.js';
+import { cellLabel, evaluateTargets, formatTable, formatVerdicts, targetOrder } from './report.js';
 
 interface Settings {
   /** Simulator speed factor: divides every simulated delay. */
@@ -148,41 +141,22 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
     const nativeBody = await nativeBodyOf(processes, switchyardBody);
     console.log(`native body switchyard sends upstream: ${JSON.stringify({ ...nativeBody, messages: '…' })}`);
 
-    // JIT, connection pools and the simulator's model and prompt cache, before anything is measured.
-    for (const stream of [false, true]) {
-      const targets = targetsFor(processes, nativeBody, switchyardBody, stream);
-      for (const target of Object.values(targets)) {
-        await runBatch(target, settings.warmupLow * 2, 1);
-        await runBatch(target, settings.warmupHigh, settings.highConcurrency);
-      }
-    }
-
-    const cells: CellResult[] = [];
-    for (const concurrency of [...new Set(settings.concurrencies)]) {
-      for (const stream of [false, true]) {
-        const high = concurrency > 1;
-        const cell = await runCell(
-          {
-            requests: high ? settings.requestsHigh : settings.requestsLow,
-            batch: high ? settings.batchHigh : settings.batchLow,
-            warmup: high ? settings.warmupHigh : settings.warmupLow,
-            capSeconds: settings.cellCapSeconds,
-          },
-          targetsFor(processes, nativeBody, switchyardBody, stream),
-          { stream, concurrency },
-          {
-            floor: processes.floor.child.pid,
-            switchyard: processes.switchyard.child.pid,
-            ...(processes.baseline ? { baseline: processes.baseline.child.pid } : {}),
-          },
-        );
-        cells.push(cell);
+    const running = processes;
+    const cells = await runCells(
+      settings,
+      (stream) => targetsFor(running, nativeBody, switchyardBody, stream),
+      {
+        floor: running.floor.child.pid,
+        switchyard: running.switchyard.child.pid,
+        ...(running.baseline ? { baseline: running.baseline.child.pid } : {}),
+      },
+      (cell) => {
         const sy = cell.targets.switchyard;
         console.log(
           `  ${cellLabel(cell).padEnd(12)} switchyard p50 ${sy.total.p50.toFixed(3)} ms, added p50 ${cell.added.switchyard.p50.toFixed(3)} ms / floor ${cell.added.floor.p50.toFixed(3)} ms${cell.truncated ? ' (time cap hit)' : ''}`,
         );
-      }
-    }
+      },
+    );
 
     const hwm = readMemory(processes.switchyard.child.pid)?.hwmBytes ?? 0;
     const peakUnderLoad = Math.max(...cells.map((cell) => cell.switchyardPeakRssBytes));
