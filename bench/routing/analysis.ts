@@ -13,6 +13,7 @@ import { decodeTimeMs, defaultSimulatedModels, prefillTimeMs } from '../upstream
 import { type BenchTiming, localModel } from './environment.js';
 import { givenLengthTotalErrors, type LocalRow, queueWaitFloorErrors } from './floors.js';
 import type { RequestRecord, StrategyRun } from './run-strategy.js';
+import { probeError, type SpeedProbeSample } from './speed-probe.js';
 import type { WorkloadRequest } from './workload.js';
 
 export interface Outcome {
@@ -80,15 +81,28 @@ export interface ModelPrediction {
 
 export interface Adaptation {
   /**
-   * Requests after the slowdown until switchyard has adapted: the larger of `predictionRequests` and
+   * Requests after the slowdown until switchyard has adapted: the larger of `speedRequests` and
    * `decisionRequests`; undefined if either never happens.
    */
   requests: number | undefined;
   /**
-   * Requests from the change (the first request that met the slowed model counts as 1) until the
-   * rolling median error of the local model's first-token predictions, over the last 5 post-change
-   * local completions, is back within `predictionTolerance`. First token, not total: the total's error is
-   * dominated by how long answers turn out to be, which no speed estimate fixes.
+   * Requests from the change until the first run of 20 consecutive requests before each of which
+   * switchyard's believed local speed (`speed-probe.ts`: its predicted service time for a reference
+   * request, first token and total, against the simulator's true one) is within `speedTolerance`.
+   * 1 when the run starts with the first request after the change.
+   */
+  speedRequests: number | undefined;
+  speedTolerance: number;
+  /** The median probe error over the half before the change (steady state: what "within" compares with). */
+  speedErrorBefore: number | undefined;
+  /** The probe error right after the change (before anything was learned) and 20 requests later. */
+  speedErrorAtChange: number | undefined;
+  speedErrorAfter20: number | undefined;
+  /**
+   * The earlier criterion, kept for comparison with earlier runs: requests from the change until the
+   * rolling median error of the first-token predictions of the last 5 post-change requests served
+   * locally is back within `predictionTolerance`. It mixes the learned speed with slot waits, and can
+   * only be met once 5 requests were served locally, which after a slowdown takes ~25 requests.
    */
   predictionRequests: number | undefined;
   /** 15 %, or switchyard's own first-token error before the change (after 20 completions) if larger. */
@@ -229,7 +243,7 @@ export function summarise(
   };
   if (run.name === 'switchyard') {
     summary.predictions = predictionsOf(run.rows, workload, slowdownAt, slowdownFactor);
-    summary.adaptation = adaptationOf(run.rows, outcomes, slowdownAt);
+    summary.adaptation = adaptationOf(run.rows, outcomes, slowdownAt, run.speedProbes ?? []);
   }
   return summary;
 }
@@ -379,13 +393,41 @@ function predictionsOf(
 const adaptationWindow = 5;
 /** The prediction condition's tolerance: 15 %, or the error switchyard had before the change if larger. */
 const adaptationTolerance = 0.15;
-/** Consecutive requests without a local deadline miss for the decision condition. */
+/** Consecutive requests without a local deadline miss for the decision condition, or with an accurate speed. */
 const cleanRun = 20;
+
+/** The index (into `flags`) where the first run of `cleanRun` true flags starts. */
+function firstCleanRun(flags: readonly boolean[]): number | undefined {
+  let run = 0;
+  for (const [index, flag] of flags.entries()) {
+    run = flag ? run + 1 : 0;
+    if (run === cleanRun) return index - cleanRun + 1;
+  }
+  return undefined;
+}
+
+function speedAdaptation(probes: readonly SpeedProbeSample[], slowdownAt: number) {
+  const before = probes.filter((probe) => probe.index >= slowdownAt / 2 && probe.index < slowdownAt);
+  const after = probes.filter((probe) => probe.index >= slowdownAt).sort((a, b) => a.index - b.index);
+  const start = firstCleanRun(after.map((probe) => probeError(probe) <= adaptationTolerance));
+  const errorAt = (offset: number) => {
+    const probe = after.find((entry) => entry.index >= slowdownAt + offset);
+    return probe === undefined ? undefined : probeError(probe);
+  };
+  return {
+    speedRequests: start === undefined ? undefined : after[start]!.index - slowdownAt + 1,
+    speedTolerance: adaptationTolerance,
+    speedErrorBefore: before.length > 0 ? median(before.map(probeError)) : undefined,
+    speedErrorAtChange: errorAt(0),
+    speedErrorAfter20: errorAt(20),
+  };
+}
 
 function adaptationOf(
   rows: readonly StoredCompletion[],
   outcomes: readonly Outcome[],
   slowdownAt: number,
+  probes: readonly SpeedProbeSample[],
 ): Adaptation {
   const local = [...scoredPredictions(rows).entries()]
     .filter(([model]) => model.startsWith('ollama/'))
@@ -409,20 +451,16 @@ function adaptationOf(
     .sort((left, right) => left.index - right.index);
   const missed = postChange.map((outcome) => outcome.local && !outcome.met);
   // The first request from which `cleanRun` requests in a row have no local deadline miss.
-  let decisionRequests: number | undefined;
-  for (let start = 0; start + cleanRun <= missed.length; start++) {
-    if (missed.slice(start, start + cleanRun).every((miss) => !miss)) {
-      decisionRequests = start;
-      break;
-    }
-  }
+  const decisionRequests = firstCleanRun(missed.map((miss) => !miss));
   const predictionRequests =
     predictionRecoveredAt === undefined ? undefined : predictionRecoveredAt - slowdownAt + 1;
+  const speed = speedAdaptation(probes, slowdownAt);
   return {
     requests:
-      predictionRequests === undefined || decisionRequests === undefined
+      speed.speedRequests === undefined || decisionRequests === undefined
         ? undefined
-        : Math.max(predictionRequests, decisionRequests),
+        : Math.max(speed.speedRequests, decisionRequests),
+    ...speed,
     predictionRequests,
     predictionTolerance: tolerance,
     decisionRequests,

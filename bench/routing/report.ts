@@ -24,6 +24,7 @@ export const targets = {
 } as const;
 
 const percent = (value: number) => (Number.isFinite(value) ? `${(value * 100).toFixed(1)}%` : 'n/a');
+const optionalPercent = (value: number | undefined) => (value === undefined ? 'n/a' : percent(value));
 const seconds = (value: number) => (Number.isFinite(value) ? `${value.toFixed(1)} s` : 'n/a');
 
 export function evaluateTargets(summaries: readonly StrategySummary[]): Verdict[] {
@@ -63,7 +64,7 @@ export function evaluateTargets(summaries: readonly StrategySummary[]): Verdict[
     measured:
       adaptation === undefined
         ? 'n/a'
-        : `${adaptation.requests ?? 'never'} requests (first-token error back within ${percent(adaptation.predictionTolerance)}: ${adaptation.predictionRequests ?? 'never'}; 20 requests in a row without a local miss from: ${adaptation.decisionRequests ?? 'never'}; ${adaptation.localMisses} local misses after the change)`,
+        : `${adaptation.requests ?? 'never'} requests (learned speed within ${percent(adaptation.speedTolerance)} for 20 requests in a row from: ${adaptation.speedRequests ?? 'never'}, its error ${optionalPercent(adaptation.speedErrorBefore)} before the change, ${optionalPercent(adaptation.speedErrorAtChange)} at it, ${optionalPercent(adaptation.speedErrorAfter20)} 20 requests later; 20 requests in a row without a local miss from: ${adaptation.decisionRequests ?? 'never'}; ${adaptation.localMisses} local misses after the change; earlier criterion, served first-token error back within ${percent(adaptation.predictionTolerance)}: ${adaptation.predictionRequests ?? 'never'})`,
     passed: adaptation?.requests !== undefined && adaptation.requests <= targets.adaptationRequests,
   });
   return verdicts;

@@ -8,6 +8,7 @@
 import type { StoredCompletion } from '../../src/db/profile-repository.js';
 import { type ClientResult, sendRequest } from './client.js';
 import { type BenchTiming, cloudModel, localModel, startEnvironment } from './environment.js';
+import { createSpeedProbe, referenceRequest, type SpeedProbeSample } from './speed-probe.js';
 import { createStrategy, type StrategyName, type StrategySettings } from './strategies.js';
 import type { WorkloadRequest } from './workload.js';
 
@@ -29,6 +30,8 @@ export interface StrategyRun {
   wallSeconds: number;
   /** Prices of the cloud model from switchyard's config, dollars per million tokens. */
   price: { input: number; output: number } | undefined;
+  /** switchyard's run only: its believed local speed before each request (`speed-probe.ts`). */
+  speedProbes?: SpeedProbeSample[];
 }
 
 export interface RunSettings {
@@ -37,6 +40,8 @@ export interface RunSettings {
   slowdownAt: number;
   slowdownFactor: number;
   strategy: StrategySettings;
+  /** Real ms switchyard and HTTP add to a local answer, for the speed probe's truth. */
+  overheadMs: number;
   routing?: Record<string, unknown>;
 }
 
@@ -84,13 +89,33 @@ export async function runStrategy(
   const strategy = createStrategy(name, settings.strategy);
   const records: RequestRecord[] = [];
   const pending: Array<Promise<void>> = [];
+  const probe =
+    name === 'switchyard'
+      ? createSpeedProbe({
+          url: environment.url,
+          model: `ollama/${localModel}`,
+          speed: timing.speed,
+          overheadMs: settings.overheadMs,
+          reference: referenceRequest(workload),
+        })
+      : undefined;
+  const speedProbes: SpeedProbeSample[] = [];
+  let slowdown = 1;
   const started = performance.now();
   try {
     for (const request of workload) {
       await sleep(started + request.arrivalMs / timing.speed - performance.now());
       if (request.index === settings.slowdownAt) {
         environment.ollama.setSlowdown(localModel, settings.slowdownFactor);
+        slowdown = settings.slowdownFactor;
         strategy.onSlowdown?.(settings.slowdownFactor, performance.now());
+      }
+      if (probe) {
+        pending.push(
+          probe(request.index, slowdown).then((sample) => {
+            if (sample) speedProbes.push(sample);
+          }),
+        );
       }
       const now = performance.now();
       const deadlines = {
@@ -126,6 +151,7 @@ export async function runStrategy(
       rows,
       wallSeconds: (performance.now() - started) / 1000,
       price: price ? { input: price.input_per_million, output: price.output_per_million } : undefined,
+      ...(probe ? { speedProbes: speedProbes.sort((left, right) => left.index - right.index) } : {}),
     };
   } finally {
     await environment.close();

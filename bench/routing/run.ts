@@ -223,6 +223,7 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
     seed: settings.seed,
     slowdownAt,
     slowdownFactor: settings.slowdownFactor,
+    overheadMs: settings.oracleOverheadMs,
     strategy: {
       thresholdTokens: settings.thresholdTokens,
       oracle: {

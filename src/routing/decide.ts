@@ -87,6 +87,8 @@ export interface PredictedTimes {
   totalHighMs: number;
   /** Of the times above, the wait for a free slot (local attempts). */
   queueMs?: number;
+  /** Of the times above, the model's load when it is not in memory (local attempts). */
+  loadMs?: number;
 }
 
 export interface DecisionAttempt {
@@ -272,6 +274,7 @@ function scoreLocal(candidate: LocalCandidate, features: RequestFeatures, quanti
       ttftHighMs: prediction.ttftMs * Math.exp(p90 * logSigmaTtft),
       totalHighMs: prediction.totalMs * Math.exp(p90 * logSigmaTotal),
       queueMs: prediction.queueMs,
+      loadMs: prediction.loadMs,
     },
     ttftBoundMs: prediction.ttftMs * Math.exp(quantile * logSigmaTtft),
     totalBoundMs: prediction.totalMs * Math.exp(quantile * logSigmaTotal),

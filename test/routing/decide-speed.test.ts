@@ -79,6 +79,8 @@ describe('what makes local too slow', () => {
     expect(decision.reason).toBe('local_too_slow');
     expect(decision.attempts.map((attempt) => attempt.locality)).toEqual(['cloud', 'local']);
     expect(decision.attempts[1]!.firstTokenDeadlineMs).toBeUndefined();
+    // The attempt says how much of its predicted time is the load (explanations, the routing bench).
+    expect(decision.attempts[1]!.predicted!.loadMs).toBe(5000);
     expect(decision.sentence).toContain(
       `fastest: ollama/qwen2.5-coder:7b, predicted first token ${rounded(predicted.ttftMs)}`,
     );
