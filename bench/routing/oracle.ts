@@ -9,6 +9,7 @@
 import { parseChatRequest } from '../../src/openai/chat-request.js';
 import { measureRequest } from '../../src/openai/request-size.js';
 import { chooseContextSize } from '../../src/providers/ollama/context-size.js';
+import { normalQuantile } from '../../src/routing/normal-distribution.js';
 import {
   commonPrefixLength,
   defaultSimulatedModels,
@@ -19,7 +20,7 @@ import {
   predictTimings,
   type SimulatedModelSpec,
 } from '../upstreams/ollama/index.js';
-import type { WorkloadRequest } from './workload.js';
+import { answerLengthDistribution, type WorkloadRequest } from './workload.js';
 
 export interface OracleSettings {
   model: string;
@@ -32,6 +33,12 @@ export interface OracleSettings {
   contextStep: number;
   /** Real ms switchyard and HTTP add to every local answer (measured beforehand). */
   overheadMs: number;
+  /**
+   * When set, the oracle does not know how long answers will be: it decides on this quantile of the
+   * client's true length distribution, and expects a running answer to take the client's median until
+   * it ends. Everything else it still knows. What the oracle's share owes to knowing answer lengths.
+   */
+  lengthQuantile?: number;
 }
 
 export interface TruePrediction {
@@ -82,8 +89,10 @@ export class Oracle {
 
   /** True times if `request` were sent to the local model at `now` (real ms, performance.now()). */
   predict(request: WorkloadRequest, now: number): TruePrediction {
+    const quantile = this.settings.lengthQuantile;
     return (
-      this.plan(request, now)?.prediction ?? {
+      this.plan(request, now, quantile === undefined ? undefined : lengthAt(request, quantile))
+        ?.prediction ?? {
         ttftMs: Number.POSITIVE_INFINITY,
         totalMs: Number.POSITIVE_INFINITY,
         cold: false,
@@ -93,7 +102,8 @@ export class Oracle {
 
   /** Records that `request` was sent to the local model at `now`. */
   commit(request: WorkloadRequest, now: number): void {
-    const plan = this.plan(request, now);
+    const blind = this.settings.lengthQuantile !== undefined;
+    const plan = this.plan(request, now, blind ? lengthAt(request, 0.5) : undefined);
     if (!plan) return;
     if (plan.cold) {
       this.loadCounter += 1;
@@ -118,7 +128,8 @@ export class Oracle {
   }
 
   /** Undefined when the prompt does not fit the model's context (switchyard would refuse it). */
-  private plan(request: WorkloadRequest, now: number): Plan | undefined {
+  /** `assumedOutputTokens`: the answer's length to plan with, when not its true one. */
+  private plan(request: WorkloadRequest, now: number, assumedOutputTokens?: number): Plan | undefined {
     const { speed } = this.settings;
     const body = {
       model: `ollama/${this.spec.name}`,
@@ -176,7 +187,7 @@ export class Oracle {
       }
     }
     const cached = Math.min(Math.max(0, shared), Math.max(0, tokens.length - 1));
-    const outputTokens = Math.min(request.outputTokens, request.maxTokens);
+    const outputTokens = Math.min(assumedOutputTokens ?? request.outputTokens, request.maxTokens);
     const timings = predictTimings(this.spec, {
       promptTokens: tokens.length,
       cachedPromptTokens: cached,
@@ -211,4 +222,10 @@ export class Oracle {
       cold,
     };
   }
+}
+
+/** The `quantile` of the request's client's answer lengths. */
+function lengthAt(request: WorkloadRequest, quantile: number): number {
+  const { median, spread, min, max } = answerLengthDistribution(request.client);
+  return Math.min(max, Math.max(min, Math.round(median * Math.exp(spread * normalQuantile(quantile)))));
 }

@@ -52,9 +52,13 @@ export function evaluateTargets(summaries: readonly StrategySummary[]): Verdict[
       passed: gap <= targets.attainmentPoints,
     });
     const ratio = oracle.local.all > 0 ? switchyard.local.all / oracle.local.all : Number.NaN;
+    const blind = summaries.find((summary) => summary.name === 'length-blind-oracle');
+    const blindLine = blind
+      ? `; the oracle not knowing answer lengths: ${percent(blind.local.all)} (${percent(blind.local.all / oracle.local.all)} of it), met ${percent(blind.met.all)}`
+      : '';
     verdicts.push({
       target: `local share >= ${percent(targets.localShareOfOracle)} of the oracle's`,
-      measured: `${percent(switchyard.local.all)} vs ${percent(oracle.local.all)} (${percent(ratio)} of it)`,
+      measured: `${percent(switchyard.local.all)} vs ${percent(oracle.local.all)} (${percent(ratio)} of it)${blindLine}`,
       passed: ratio >= targets.localShareOfOracle,
     });
   }

@@ -8,7 +8,14 @@ import { cloudModel, localModel } from './environment.js';
 import { Oracle, type OracleSettings, type TruePrediction } from './oracle.js';
 import type { WorkloadRequest } from './workload.js';
 
-export const strategyNames = ['switchyard', 'always-local', 'always-cloud', 'threshold', 'oracle'] as const;
+export const strategyNames = [
+  'switchyard',
+  'always-local',
+  'always-cloud',
+  'threshold',
+  'oracle',
+  'length-blind-oracle',
+] as const;
 export type StrategyName = (typeof strategyNames)[number];
 
 export interface Strategy {
@@ -25,6 +32,8 @@ export interface StrategySettings {
   /** Static threshold: local below this many estimated tokens (characters / 4). */
   thresholdTokens: number;
   oracle: OracleSettings;
+  /** The length-blind oracle decides on this quantile of each client's answer lengths. */
+  blindQuantile: number;
 }
 
 const local = `ollama/${localModel}`;
@@ -44,8 +53,11 @@ export function createStrategy(name: StrategyName, settings: StrategySettings): 
         // What a client can do without switchyard: count characters, four to a token.
         choose: (request) => (request.characters / 4 < settings.thresholdTokens ? local : cloud),
       };
-    case 'oracle': {
-      const oracle = new Oracle(settings.oracle);
+    case 'oracle':
+    case 'length-blind-oracle': {
+      const oracle = new Oracle(
+        name === 'oracle' ? settings.oracle : { ...settings.oracle, lengthQuantile: settings.blindQuantile },
+      );
       const truths = new Map<number, TruePrediction>();
       return {
         name,
