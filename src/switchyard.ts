@@ -42,7 +42,7 @@ export interface Switchyard {
   routingState: RoutingState;
   /** Rebuilds statistics from the database and starts background sampling and writing. */
   start(): Promise<void>;
-  /** Flushes queued profile rows and closes the database. */
+  /** Flushes queued profile rows, closes the database and the upstream connection pools it made. */
   close(): Promise<void>;
 }
 
@@ -61,11 +61,13 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     log: (message) => log('warn', message),
     ...(options.sampleSystem ? { sampleSystem: options.sampleSystem } : {}),
   });
+  // The SDKs' API calls go over node:http (http/node-fetch.ts: a fraction of undici's cost per request),
+  // unless the caller gives a fetch, which stays the caller's to close.
+  const upstream = options.fetch ? { fetch: options.fetch, close: () => undefined } : createNodeFetch();
   const providers = createProviders({
     config,
     env: options.env,
-    // The SDKs' API calls go over node:http (http/node-fetch.ts: a fraction of undici's cost per request).
-    fetch: options.fetch ?? createNodeFetch().fetch,
+    fetch: upstream.fetch,
     imageFetch: options.fetch ?? globalThis.fetch,
     now: () => clock.now(),
     random,
@@ -108,8 +110,16 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
       if (closed) return;
       closed = true;
       routingState.close();
-      await profiler.close();
-      database.close();
+      try {
+        await profiler.close();
+        database.close();
+      } finally {
+        // Last (the server has let its requests finish before calling this, see server.ts): closing a
+        // pool cuts any exchange still on it. Even after a failed flush, so that no socket outlives the
+        // instance (tests and embedders create many).
+        upstream.close();
+        for (const provider of providers) provider.close?.();
+      }
     },
   };
 }

@@ -2,14 +2,15 @@
  * @module http/node-fetch
  * A `fetch` for the cloud SDKs (Anthropic, Gemini) on the keep-alive `node:http` pool: the request goes
  * out without undici, and the answer is a native Fetch `Response` whose body is read from the socket as
- * the SDK pulls it. Bodies other than text or bytes, and inputs that are `Request` objects, go to the
- * fetch it wraps. See http-pool.ts for why.
+ * the SDK pulls it. Redirects are followed as Node's fetch followed them (redirect.ts). Bodies other than
+ * text or bytes, and inputs that are `Request` objects, go to the fetch it wraps. See http-pool.ts for why.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { connectionLost, createHttpPool, isSimpleBody } from './http-pool.js';
+import { followRedirects, isRedirectStatus } from './redirect.js';
 
 /**
  * The platform's Response, taken when this module loads: @hono/node-server later replaces the global with
@@ -34,6 +35,14 @@ export function createNodeFetch(fallback: typeof fetch = globalThis.fetch): Node
     const url = String(input);
     const signal = init.signal ?? undefined;
     const incoming = await pool.send(url, init, signal);
+    if (isRedirectStatus(incoming.statusCode)) {
+      const outcome = await followRedirects(incoming, url, init, (next, nextInit) =>
+        pool.send(next, nextInit, signal),
+      );
+      const response = responseOf(outcome.incoming, outcome.url, signal);
+      if (outcome.redirected) Object.defineProperty(response, 'redirected', { value: true });
+      return response;
+    }
     return responseOf(incoming, url, signal);
   };
   return { fetch: nodeFetch, close: () => pool.close() };

@@ -90,4 +90,6 @@ export interface ProviderAdapter {
   contextLengthOf?(model: string, signal?: AbortSignal): Promise<number | undefined>;
   /** Dollars this usage costs on `model`, from the configured prices; undefined when free or unpriced. */
   costOf(model: string, usage: Usage): number | undefined;
+  /** Closes the connections of a pool the adapter made itself (at shutdown, after the last request). */
+  close?(): void;
 }

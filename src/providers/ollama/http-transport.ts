@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { connectionLost, createHttpPool } from '../../http/http-pool.js';
+import { isRedirectStatus, unexpectedRedirect } from '../../http/redirect.js';
 import { createLineGuard, MalformedNdjsonError } from './ndjson-guard.js';
 
 type ReadResult = { done: false; value: Uint8Array } | { done: true; value: undefined };
@@ -31,6 +32,14 @@ export function createOllamaTransport(): OllamaTransport {
     async (input, init) => {
       const url = String(input);
       const incoming = await pool.send(url, init ?? {}, signal);
+      // Ollama's API never redirects: a redirect means OLLAMA_HOST points at something else (a proxy,
+      // a login page). It fails as a connection failure, as it did with Node's fetch and redirect:
+      // 'error' before, which the adapter reports as "not reachable, set OLLAMA_HOST", rather than as
+      // Ollama failing with a 3xx and the redirect page's text.
+      if (isRedirectStatus(incoming.statusCode)) {
+        incoming.resume();
+        throw unexpectedRedirect(url, incoming);
+      }
       return responseOf(incoming, url, signal);
     };
   return { fetchWith, close: () => pool.close() };

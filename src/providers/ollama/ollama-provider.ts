@@ -201,6 +201,7 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
     contextLengthOf,
     // Local inference costs nothing per token.
     costOf: () => undefined,
+    close: () => transport.close(),
   };
 }
 
