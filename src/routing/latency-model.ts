@@ -287,11 +287,23 @@ function refitLevel(
   return { rate0: Math.exp(logRate0 ?? 0), halfRateTokens };
 }
 
-/** Calibration from completions where no prompt-cache hit was expected (a hit hides prompt tokens). */
+/**
+ * Calibration from completions where no prompt-cache hit was expected (a hit hides prompt tokens): real
+ * tokens over estimated tokens, summed over the whole window. Not weighted toward the newest: the
+ * tokenizer does not change when the machine slows down, and after a slowdown the newest completions are
+ * the short prompts still worth serving locally, whose ratio is not a long prompt's (the chat template's
+ * tokens weigh more, prose counts differently from code). Summed, not averaged per completion, so the
+ * long prompts, whose prefill time the ratio matters for, carry it.
+ */
 function fitTokenRatio(points: readonly Point[]): number | undefined {
-  const clean = points.filter((point) => point.predictedCached === 0 && point.estimated > 0);
-  const ratio = weightedMean(clean, (point) => Math.log(point.evaluated / point.estimated));
-  return ratio === undefined ? undefined : Math.exp(ratio);
+  let evaluated = 0;
+  let estimated = 0;
+  for (const point of points) {
+    if (point.predictedCached !== 0 || point.estimated <= 0) continue;
+    evaluated += point.evaluated;
+    estimated += point.estimated;
+  }
+  return estimated > 0 ? evaluated / estimated : undefined;
 }
 
 /**

@@ -142,6 +142,24 @@ describe('calibrating the token estimate', () => {
     expect(fromEstimate.ttftMs).toBeCloseTo(fromReal.ttftMs, 6);
   });
 
+  it('a run of short prompts (after a slowdown, the only ones still served locally) does not recalibrate long ones', () => {
+    const random = seededRandom(15);
+    const long = Array.from({ length: 20 }, () => {
+      const promptTokens = Math.round(3000 + random() * 5000);
+      return observe(trueEngine, {
+        promptTokens,
+        estimatedPromptTokens: Math.round(promptTokens / 1.36),
+        random,
+      });
+    });
+    // Short prompts: the template's tokens make the estimate come out about right.
+    const short = Array.from({ length: 5 }, () =>
+      observe(trueEngine, { promptTokens: 200, estimatedPromptTokens: 200, random, slowdown: 3 }),
+    );
+    const model = fitLatencyModel([...long, ...short], sizeBytes);
+    expect(relativeError(model.tokenRatio, 1.36)).toBeLessThan(0.03);
+  });
+
   it('skips completions where a prompt-cache hit was expected (they hide prompt tokens)', () => {
     const clean = similar(10, 13).map((observation) => ({
       ...observation,
