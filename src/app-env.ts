@@ -38,6 +38,8 @@ export interface AppEnv {
     receivedAt: number;
     /** Set once upstream attempts ran; they count the request in metrics themselves. */
     attemptsRan?: boolean;
+    /** The route put `x-request-id` on its response itself; the app's middleware adds it otherwise. */
+    requestIdSent?: boolean;
   };
 }
 

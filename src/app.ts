@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './app-env.js';
 import { asGatewayError, GatewayError, toErrorBody } from './errors.js';
+import { requestHeader } from './http/request-header.js';
 import { chooseRequestId } from './http/request-id.js';
 import { createChatRoutes } from './routes/chat-completions.js';
 import { createHealthRoutes } from './routes/health.js';
@@ -17,14 +18,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {
-    const requestId = chooseRequestId(c.req.header('x-request-id'), deps.random);
+    const requestId = chooseRequestId(requestHeader(c, 'x-request-id'), deps.random);
     c.set('requestId', requestId);
     c.set('receivedAt', deps.clock.monotonic());
     c.header('x-request-id', requestId);
     await next();
-    // Hono drops prepared headers when a handler returns its own Response (the chat route does), so set it
-    // again; except on a response the route already wrote to the socket itself (a stream, x-hono-already-sent),
+    // The chat route puts the header on the responses it builds itself (`requestIdSent`), so they are left
+    // alone: reading `c.res.headers` would turn their plain header record into a web Headers object, per
+    // request. Hono drops prepared headers when any other handler returns its own Response, so set it again;
+    // except on a response the route already wrote to the socket itself (a stream, x-hono-already-sent),
     // where a new header would make Hono rebuild the response and the server write its headers twice.
+    if (c.get('requestIdSent')) return;
     const headers = c.res.headers;
     if (!headers.has('x-request-id') && !headers.has('x-hono-already-sent'))
       c.header('x-request-id', requestId);

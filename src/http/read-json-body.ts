@@ -5,15 +5,22 @@
  */
 import { GatewayError, invalidRequest } from '../errors.js';
 
-export async function readJsonBody(request: Request, limitBytes: number): Promise<unknown> {
-  const declaredHeader = request.headers.get('content-length');
-  const declared = Number(declaredHeader);
+/**
+ * `declaredLength` is the request's Content-Length header (undefined when absent), read by the caller
+ * with `requestHeader`, which spares the web `Headers` object `request.headers` would build.
+ */
+export async function readJsonBody(
+  request: Request,
+  limitBytes: number,
+  declaredLength: string | undefined,
+): Promise<unknown> {
+  const declared = Number(declaredLength);
   if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
   // A declared length within the limit bounds what the HTTP parser lets through, so the body can be read
   // whole: on @hono/node-server that reads the socket directly, without building a web Request and
   // ReadableStream for every request (most of the cost of reading a body the other way).
   const text =
-    declaredHeader !== null && /^\d+$/.test(declaredHeader)
+    declaredLength !== undefined && /^\d+$/.test(declaredLength)
       ? await request.text()
       : await readLimited(request, limitBytes);
   try {

@@ -10,6 +10,7 @@ import { asGatewayError, toErrorBody } from '../errors.js';
 import { type StartedAttempt, startAttempts } from '../gateway/attempt-runner.js';
 import { type Plan, planAttempts } from '../gateway/plan.js';
 import { readJsonBody } from '../http/read-json-body.js';
+import { requestHeader } from '../http/request-header.js';
 import { randomToken } from '../http/request-id.js';
 import { formatSseData } from '../http/sse.js';
 import { respondWithSse, type SseSource } from '../http/sse-response.js';
@@ -32,12 +33,19 @@ export function createChatRoutes(deps: AppDeps) {
     const receivedAt = c.get('receivedAt');
     const requestId = c.get('requestId');
     const signal = c.req.raw.signal;
-    const body = await readJsonBody(c.req.raw, deps.config.server.body_limit_bytes);
+    const body = await readJsonBody(
+      c.req.raw,
+      deps.config.server.body_limit_bytes,
+      requestHeader(c, 'content-length'),
+    );
     const request = parseChatRequest(body);
     const resolved = await deps.catalog.resolve(request.model, signal);
     const plan = await planAttempts(resolved, {
       request,
-      headers: c.req.raw.headers,
+      // A getter: only routing (`auto`) reads the headers, and building the web Headers costs per request.
+      get headers() {
+        return c.req.raw.headers;
+      },
       catalog: deps.catalog,
       signal,
       router: deps.router,
@@ -77,8 +85,8 @@ export function createChatRoutes(deps: AppDeps) {
       model: `${served.provider.id}/${served.model}`,
     };
     const headers = decisionHeaders(plan, started);
-    // Set here as well as by the app's middleware: its fallback, setting it on a response already returned,
-    // makes Hono and @hono/node-server rebuild that response as a full web Response (costly per request).
+    // Set here rather than by the app's middleware: setting it on a response already returned makes Hono
+    // and @hono/node-server rebuild that response as a full web Response (costly per request).
     headers['x-request-id'] = requestId;
     const finishRequest = (status: number) => {
       const elapsed = deps.clock.monotonic() - receivedAt;
@@ -104,12 +112,14 @@ export function createChatRoutes(deps: AppDeps) {
       const overheadMs = finishRequest(200);
       headers['x-switchyard-overhead-ms'] = overheadMs.toFixed(3);
       headers['content-type'] = 'application/json';
+      c.set('requestIdSent', true);
       return new Response(JSON.stringify(collector.result(identity)), { status: 200, headers });
     }
 
     headers['content-type'] = 'text/event-stream; charset=utf-8';
     headers['cache-control'] = 'no-cache';
     headers.connection = 'keep-alive';
+    c.set('requestIdSent', true);
     return respondWithSse(c.env, headers, sseSource(request, identity, started, finishRequest), (error) =>
       deps.log('error', 'cannot send a streamed answer', {
         requestId,

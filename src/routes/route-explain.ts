@@ -8,13 +8,16 @@ import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.js';
 import { GatewayError } from '../errors.js';
 import { readJsonBody } from '../http/read-json-body.js';
+import { requestHeader } from '../http/request-header.js';
 import { parseChatRequest } from '../openai/chat-request.js';
 
 export function createRouteExplainRoutes(deps: AppDeps) {
   const routes = new Hono<AppEnv>();
 
   routes.post('/v1/route/explain', async (c) => {
-    const request = parseChatRequest(await readJsonBody(c.req.raw, deps.config.server.body_limit_bytes));
+    const request = parseChatRequest(
+      await readJsonBody(c.req.raw, deps.config.server.body_limit_bytes, requestHeader(c, 'content-length')),
+    );
     const signal = c.req.raw.signal;
     const resolved = await deps.catalog.resolve(request.model, signal);
     if (resolved.kind !== 'auto') {
