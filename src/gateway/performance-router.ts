@@ -214,6 +214,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
           );
           state.planned(planned, {
             serviceMs: attempt.predicted.totalMs - (attempt.predicted.queueMs ?? 0),
+            ttftServiceMs: attempt.predicted.ttftMs - (attempt.predicted.queueMs ?? 0),
             logSigma:
               Math.log(attempt.predicted.totalHighMs / attempt.predicted.totalMs) / normalQuantile(0.9),
             ...(candidate ? { speed: speedOf(candidate.latency) } : {}),

@@ -29,6 +29,8 @@ const minimumAnswersForSpread = 5;
 export interface PlannedExpectation {
   /** Predicted time once it has a slot (the prediction without the queue wait). */
   serviceMs: number;
+  /** Predicted first token once it has a slot (without the queue wait). */
+  ttftServiceMs?: number;
   /** The speed the prediction assumed (any consistent measure; larger is faster). */
   speed?: number;
   /** Spread (log scale) of its predicted total time. */
@@ -265,8 +267,9 @@ export class RoutingState implements AttemptObserver {
     const id = key(attempt.provider.id, attempt.model);
     this.inFlight.set(id, Math.max(0, (this.inFlight.get(id) ?? 1) - 1));
     const now = this.options.clock.now();
+    const running = this.running.get(attempt);
     if (this.running.delete(attempt)) this.promoteQueued(id, now);
-    this.noteSlowdownEvidence(id, attempt, profile);
+    this.noteSlowdownEvidence(id, attempt, profile, running);
     const breaker = this.breaker(attempt.provider.id);
     if (profile.outcome === 'ok') breaker.onSuccess();
     else if (countsAgainstUpstream(profile)) breaker.onFailure(now);
@@ -321,17 +324,27 @@ export class RoutingState implements AttemptObserver {
   }
 
   /**
-   * A local attempt abandoned for want of a first token took at least its deadline ÷ its predicted first
-   * token longer than predicted. That evidence holds until two completions of the model have come in
-   * (by then the latency fit has seen the change, if there is one).
+   * A local attempt abandoned for want of a first token took at least its time on a slot ÷ its predicted
+   * first token on a slot longer than predicted. That evidence holds until two completions of the model
+   * have come in (by then the latency fit has seen the change, if there is one).
+   * Only the time it held a slot counts: an attempt that spent its deadline queued behind long answers
+   * shows how long those ran, not how fast the engine is (taken for a slowdown, such a stall made a model
+   * that had just been learned right look three times slower again for the next twenty requests).
    */
-  private noteSlowdownEvidence(id: string, attempt: PlannedAttempt, profile: CompletionProfile): void {
+  private noteSlowdownEvidence(
+    id: string,
+    attempt: PlannedAttempt,
+    profile: CompletionProfile,
+    running: RunningAttempt | undefined,
+  ): void {
     if (attempt.provider.locality !== 'local') return;
     const now = this.options.clock.now();
     const held = this.abandonments.get(id);
     const abandoned = held && now < held.expiresAt ? held : undefined;
     if (profile.outcome === 'deadline_exceeded' && attempt.predictedTtftMs) {
-      const factor = profile.durationMs / attempt.predictedTtftMs;
+      if (running && running.servedSince === undefined) return;
+      const servedMs = running?.servedSince !== undefined ? now - running.servedSince : profile.durationMs;
+      const factor = servedMs / (running?.ttftServiceMs ?? attempt.predictedTtftMs);
       const speed = this.plannedExpectations.get(attempt)?.speed;
       if (factor > 1 && factor >= (abandoned?.factor ?? 1)) {
         const expiresAt = now + slowdownEvidenceLifetimes * profile.durationMs;

@@ -2,7 +2,8 @@
  * @module test/gateway/routing-state
  * The live routing state's slowdown evidence: an attempt abandoned for want of a first token makes the
  * model look slower until two completions have come in, and no longer than ten times as long as the
- * abandoned attempt ran (or it could keep every request off the model, and none would come to clear it).
+ * abandoned attempt ran (or it could keep every request off the model, and none would come to clear it);
+ * only the time the attempt held a slot counts.
  */
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
@@ -33,40 +34,52 @@ function setUp() {
   });
   const provider = fakeProvider('ollama', async function* () {});
   const request = parseChatRequest({ model: 'auto', messages: [{ role: 'user', content: 'hi' }] });
-  /** Runs one attempt of `durationMs` to the given outcome, predicted at 100 ms to its first token. */
-  const attempt = (outcome: CompletionOutcome, durationMs: number) => {
+  /**
+   * Starts an attempt predicted at 100 ms to its first token once it has a slot; the returned function
+   * ends it with the given outcome (its duration: the time since it started).
+   */
+  const begin = () => {
     const planned: PlannedAttempt = { provider, model: 'm', predictedTtftMs: 100, firstTokenDeadlineMs: 300 };
-    state.planned(planned, { serviceMs: 500, speed: 1 });
+    state.planned(planned, { serviceMs: 500, ttftServiceMs: 100, speed: 1 });
     state.started(planned, request);
-    now += durationMs;
-    const profile: CompletionProfile = {
-      requestId: 'r',
-      attempt: 0,
-      startedAt: now - durationMs,
-      provider: 'ollama',
-      model: 'm',
-      locality: 'local',
-      streamed: true,
-      outcome,
-      durationMs,
-      promptChars: 2,
-      estimatedPromptTokens: 1,
-      messageCount: 1,
-      toolCount: 0,
-      imageCount: 0,
-      ...(outcome === 'ok' ? { timeToFirstTokenMs: 100, completionTokens: 10 } : {}),
+    const startedAt = now;
+    return (outcome: CompletionOutcome) => {
+      const durationMs = now - startedAt;
+      const profile: CompletionProfile = {
+        requestId: 'r',
+        attempt: 0,
+        startedAt,
+        provider: 'ollama',
+        model: 'm',
+        locality: 'local',
+        streamed: true,
+        outcome,
+        durationMs,
+        promptChars: 2,
+        estimatedPromptTokens: 1,
+        messageCount: 1,
+        toolCount: 0,
+        imageCount: 0,
+        ...(outcome === 'ok' ? { timeToFirstTokenMs: 100, completionTokens: 10 } : {}),
+      };
+      state.finished(planned, request, profile, {
+        failed: outcome !== 'ok',
+        finishReason: 'stop',
+        textCharacters: 10,
+        toolCalls: [],
+      });
     };
-    state.finished(planned, request, profile, {
-      failed: outcome !== 'ok',
-      finishReason: 'stop',
-      textCharacters: 10,
-      toolCalls: [],
-    });
+  };
+  /** Runs one attempt of `durationMs` to the given outcome. */
+  const attempt = (outcome: CompletionOutcome, durationMs: number) => {
+    const finish = begin();
+    now += durationMs;
+    finish(outcome);
   };
   const advance = (ms: number) => {
     now += ms;
   };
-  return { state, attempt, advance };
+  return { state, attempt, begin, advance };
 }
 
 describe('slowdown evidence from abandoned attempts', () => {
@@ -77,6 +90,29 @@ describe('slowdown evidence from abandoned attempts', () => {
     expect(state.slowdownEvidence('ollama', 'm', 1)).toBeCloseTo(3, 6);
     // A fit that has slowed down since already knows: the evidence is relative to the speed assumed.
     expect(state.slowdownEvidence('ollama', 'm', 0.5)).toBeCloseTo(1.5, 6);
+  });
+
+  it('an attempt that spent its deadline queued behind another is no evidence: the queue stalled it, not the engine', () => {
+    const { state, begin, advance } = setUp();
+    // One slot (the default): a long answer holds it.
+    const finishLong = begin();
+    const finishQueued = begin();
+    advance(300);
+    finishQueued('deadline_exceeded');
+    expect(state.slowdownEvidence('ollama', 'm', 1)).toBe(1);
+    finishLong('ok');
+  });
+
+  it('an attempt that got its slot late counts only its time on the slot', () => {
+    const { state, begin, advance } = setUp();
+    const finishLong = begin();
+    const finishQueued = begin();
+    advance(200);
+    finishLong('ok');
+    // Queued for 200 ms, then 300 ms on the slot without a first token: 3× its predicted 100 ms, not 5×.
+    advance(300);
+    finishQueued('deadline_exceeded');
+    expect(state.slowdownEvidence('ollama', 'm', 1)).toBeCloseTo(3, 6);
   });
 
   it('is cleared by two completions', () => {
