@@ -106,6 +106,17 @@ describe('fitting rate(ctx) = r0 / (1 + ctx/K)', () => {
     expect(after.logSigmaTotal).toBeGreaterThanOrEqual(steady.logSigmaTotal);
   });
 
+  it('a completion that was running when the machine slowed down does not drag the new prefill level', () => {
+    const before = similar(30, 8);
+    const [fast, slow] = [similar(1, 21)[0]!, similar(1, 21, 0.04, 3)[0]!];
+    // Prefilled at the old speed, decoded at the new one; it ends after two requests that started later.
+    const straddler: Observation = { ...fast, decodeTokensPerSecond: slow.decodeTokensPerSecond };
+    const [first, second, third] = similar(3, 22, 0.04, 3);
+    const after = fitLatencyModel([...before, first!, second!, straddler, third!], sizeBytes);
+    expect(relativeError(after.prefillRate0, trueEngine.prefillRate0 / 3)).toBeLessThan(0.1);
+    expect(relativeError(after.decodeRate0, trueEngine.decodeRate0 / 3)).toBeLessThan(0.1);
+  });
+
   it('uses only the newest maxObservations, and ignores failures and missing rates', () => {
     const old = similar(20, 10, 0.02, 5);
     const recent = similar(10, 11, 0.02);
