@@ -10,6 +10,16 @@ const priceSchema = z.object({
   input_per_million: z.number().nonnegative(),
   /** Dollars per million output tokens. */
   output_per_million: z.number().nonnegative(),
+  /**
+   * Dollars per million prompt tokens read from the provider's prompt cache. Unset: the provider's
+   * published ratio to the input price (Anthropic 0.1×, Gemini 0.1×).
+   */
+  cache_read_per_million: z.number().nonnegative().optional(),
+  /**
+   * Dollars per million prompt tokens written to the provider's prompt cache. Unset: the provider's
+   * published ratio (Anthropic's 5-minute cache 1.25×; Gemini's implicit cache charges no write premium).
+   */
+  cache_write_per_million: z.number().nonnegative().optional(),
 });
 
 const cloudModelSchema = z.object({
@@ -27,6 +37,48 @@ const cloudProviderSchema = z.object({
   default_max_tokens: z.number().int().positive().default(4096),
   /** Give up on an upstream call after this long. */
   timeout_ms: z.number().int().positive().default(600_000),
+});
+
+// Prices are list prices per million tokens at the time of writing; check anthropic.com/pricing and
+// ai.google.dev/pricing. The lists are field defaults, not section defaults, so that a config setting
+// anything else in a provider's section (`prompt_caching`, `base_url`) keeps them.
+const defaultAnthropicModels = [
+  {
+    name: 'claude-sonnet-5-5',
+    context_length: 200_000,
+    price: { input_per_million: 3, output_per_million: 15 },
+  },
+  {
+    name: 'claude-haiku-4-5',
+    context_length: 200_000,
+    price: { input_per_million: 1, output_per_million: 5 },
+  },
+];
+const defaultGeminiModels = [
+  {
+    name: 'gemini-2.5-flash',
+    context_length: 1_048_576,
+    price: { input_per_million: 0.3, output_per_million: 2.5 },
+  },
+  {
+    name: 'gemini-2.5-pro',
+    context_length: 1_048_576,
+    price: { input_per_million: 1.25, output_per_million: 10 },
+  },
+];
+
+const geminiProviderSchema = cloudProviderSchema.extend({
+  models: z.array(cloudModelSchema).default(defaultGeminiModels),
+});
+
+const anthropicProviderSchema = cloudProviderSchema.extend({
+  models: z.array(cloudModelSchema).default(defaultAnthropicModels),
+  /**
+   * Mark the stable prefix of each request (tools, system prompt, conversation so far) with
+   * `cache_control` breakpoints, so that Anthropic bills repeated prefixes at a tenth of the input price
+   * and answers sooner. On by default: coding tools resend the same long prompt every turn.
+   */
+  prompt_caching: z.boolean().default(true),
 });
 
 const complexityClassSchema = z.enum(['simple', 'moderate', 'complex']);
@@ -116,35 +168,8 @@ export const configSchema = z.object({
       timeout_ms: z.number().int().positive().default(600_000),
     })
     .prefault({}),
-  anthropic: cloudProviderSchema.prefault({
-    models: [
-      // Prices are list prices per million tokens at the time of writing; check anthropic.com/pricing.
-      {
-        name: 'claude-sonnet-5-5',
-        context_length: 200_000,
-        price: { input_per_million: 3, output_per_million: 15 },
-      },
-      {
-        name: 'claude-haiku-4-5',
-        context_length: 200_000,
-        price: { input_per_million: 1, output_per_million: 5 },
-      },
-    ],
-  }),
-  gemini: cloudProviderSchema.prefault({
-    models: [
-      {
-        name: 'gemini-2.5-flash',
-        context_length: 1_048_576,
-        price: { input_per_million: 0.3, output_per_million: 2.5 },
-      },
-      {
-        name: 'gemini-2.5-pro',
-        context_length: 1_048_576,
-        price: { input_per_million: 1.25, output_per_million: 10 },
-      },
-    ],
-  }),
+  anthropic: anthropicProviderSchema.prefault({}),
+  gemini: geminiProviderSchema.prefault({}),
   /** Short names for model ids: `claude: anthropic/claude-sonnet-5-5`, or routed aliases with deadlines. */
   aliases: z.record(z.string(), z.union([z.string(), routedAliasSchema])).default({
     claude: 'anthropic/claude-sonnet-5-5',
@@ -174,6 +199,7 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 export type CloudProviderConfig = z.infer<typeof cloudProviderSchema>;
+export type AnthropicProviderConfig = z.infer<typeof anthropicProviderSchema>;
 export type CloudModelConfig = z.infer<typeof cloudModelSchema>;
 export type RoutingConfig = z.infer<typeof routingSchema>;
 export type RoutedAliasConfig = z.infer<typeof routedAliasSchema>;

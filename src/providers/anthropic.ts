@@ -8,13 +8,13 @@
 
 import Anthropic from '@anthropic-ai/sdk';
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
-import type { CloudProviderConfig } from '../config/schema.js';
+import type { AnthropicProviderConfig } from '../config/schema.js';
 import { GatewayError, isAbortError } from '../errors.js';
 import type { ChatRequest } from '../openai/chat-request.js';
 import { fromAnthropicError, MISSING_KEY_MESSAGE } from './anthropic/errors.js';
 import { translateAnthropicEvents } from './anthropic/events.js';
 import { type AnthropicRequestBody, toAnthropicRequest } from './anthropic/request.js';
-import { costFromConfiguredPrice } from './pricing.js';
+import { type CachePriceRatios, costFromConfiguredPrice } from './pricing.js';
 import type {
   ChatCallContext,
   ChatEvent,
@@ -26,12 +26,22 @@ import { startRequestDeadline } from './request-deadline.js';
 
 export { MISSING_KEY_MESSAGE as ANTHROPIC_MISSING_KEY_MESSAGE } from './anthropic/errors.js';
 
+/**
+ * Anthropic's published prompt-caching prices: a cache read costs 0.1× the model's input price, a write
+ * to the 5-minute cache 1.25× (the 1-hour cache, 2×, is never asked for: breakpoints carry no `ttl`).
+ * Used for models whose configured price sets no cache prices of its own.
+ */
+export const ANTHROPIC_CACHE_PRICE_RATIOS: CachePriceRatios = { read: 0.1, write: 1.25 };
+
 /** Where the SDK sends requests when neither ANTHROPIC_BASE_URL nor `anthropic.base_url` is set. */
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
 export interface AnthropicProviderOptions {
-  /** The `anthropic` section of the config: models with prices, default_max_tokens, timeout_ms, base_url. */
-  config: CloudProviderConfig;
+  /**
+   * The `anthropic` section of the config: models with prices, default_max_tokens, timeout_ms, base_url,
+   * prompt_caching.
+   */
+  config: AnthropicProviderConfig;
   /** Reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL (injected, so that tests do not touch process.env). */
   env: Record<string, string | undefined>;
   /** Replaces the global fetch (tests, proxies). */
@@ -80,6 +90,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
       model: context.model,
       defaultMaxTokens: config.default_max_tokens,
       sendSampling: !samplingRejected.has(context.model),
+      promptCaching: config.prompt_caching,
     });
     // The SDK's own timeout only covers the wait for response headers; this one also bounds a stream
     // that stalls half-way.
@@ -139,7 +150,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     },
     chat,
     costOf(model, usage) {
-      return costFromConfiguredPrice(config.models, model, usage);
+      return costFromConfiguredPrice(config.models, model, usage, ANTHROPIC_CACHE_PRICE_RATIOS);
     },
   };
 }

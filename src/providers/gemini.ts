@@ -20,7 +20,7 @@ import { GatewayError } from '../errors.js';
 import { toGeminiGatewayError } from './gemini/errors.js';
 import { toGeminiRequest } from './gemini/request.js';
 import { createGeminiEventTranslator } from './gemini/response.js';
-import { costFromConfiguredPrice } from './pricing.js';
+import { type CachePriceRatios, costFromConfiguredPrice } from './pricing.js';
 import type { ChatEvent, ProviderAdapter } from './provider.js';
 import { startRequestDeadline } from './request-deadline.js';
 
@@ -38,6 +38,17 @@ export interface GeminiProviderOptions {
   /** Replaces the global fetch for every upstream call (tests, proxies). */
   fetch?: typeof fetch;
 }
+
+/**
+ * Gemini's implicit caching (on by default for Gemini 2.5 and newer) bills the prompt tokens it served
+ * from its cache, `cachedContentTokenCount`, at a 90% discount, 0.1× the input price: the figure in
+ * Google's context caching overview ("a 90% discount on cached tokens compared to standard input
+ * tokens") and its price list (Gemini 2.5 Pro: $0.125 cached against $1.25 input per million), as of
+ * 2026. It was 0.25× when implicit caching launched in May 2025; set `cache_read_per_million` on a
+ * model whose price differs. Writes cost nothing extra, and Gemini reports no write count. Used for
+ * models whose configured price sets no cache prices of its own.
+ */
+export const GEMINI_CACHE_PRICE_RATIOS: CachePriceRatios = { read: 0.1, write: 1 };
 
 /** Why the adapter is disabled without a key: also its health message. */
 export const GEMINI_MISSING_KEY_MESSAGE =
@@ -133,7 +144,7 @@ export function createGeminiProvider(options: GeminiProviderOptions): ProviderAd
     },
 
     costOf(model, usage) {
-      return costFromConfiguredPrice(config.models, model, usage);
+      return costFromConfiguredPrice(config.models, model, usage, GEMINI_CACHE_PRICE_RATIOS);
     },
   };
 }

@@ -11,8 +11,13 @@ export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 export interface Usage {
   promptTokens: number;
   completionTokens: number;
-  /** Prompt tokens served from the upstream's prompt cache. */
+  /** Prompt tokens served from the upstream's prompt cache (part of `promptTokens`). */
   cachedPromptTokens?: number;
+  /**
+   * Prompt tokens this request wrote to the upstream's prompt cache (part of `promptTokens`): billed
+   * above the input price where the upstream charges for writes (Anthropic).
+   */
+  cacheWritePromptTokens?: number;
   /** Output tokens spent on reasoning/thinking, where the upstream reports them. */
   reasoningTokens?: number;
 }

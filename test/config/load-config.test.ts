@@ -37,6 +37,21 @@ describe('config', () => {
     expect(loadConfig({ env: { SWITCHYARD_CONFIG: path } }).routing.ttft_deadline_ms).toBe(1234);
   });
 
+  it('a provider section with one setting keeps the default models; an explicit list replaces them', () => {
+    const defaults = configSchema.parse({});
+    const path = writeYaml('anthropic: { prompt_caching: false }\ngemini: { base_url: https://g.example }\n');
+    const config = loadConfig({ path, env: {} });
+    expect(config.anthropic.prompt_caching).toBe(false);
+    expect(config.anthropic.models).toEqual(defaults.anthropic.models);
+    expect(config.anthropic.models.length).toBeGreaterThan(0);
+    expect(config.gemini.models).toEqual(defaults.gemini.models);
+    const explicit = loadConfig({
+      path: writeYaml('anthropic: { models: [{ name: claude-x }] }\n'),
+      env: {},
+    });
+    expect(explicit.anthropic.models.map((model) => model.name)).toEqual(['claude-x']);
+  });
+
   it('a bad value stops start-up with the field path and what is expected', () => {
     const path = writeYaml('server: { port: "eighty" }\nrouting: { deadline_quantile: 3 }\n');
     expect(() => loadConfig({ path, env: {} })).toThrow(ConfigError);

@@ -181,10 +181,7 @@ const anthropic: ContractAdapter = {
           return { data: String(source.data), mediaType: String(source.media_type) };
         }),
     ),
-  skips: {
-    cachedTokens:
-      'switchyard sends no cache_control breakpoints, and Anthropic caches (and reports cache reads for) marked prefixes only',
-  },
+  skips: {},
 };
 
 const gemini: ContractAdapter = {

@@ -15,7 +15,9 @@ import type { ChatEvent, ProviderAdapter } from '../../src/providers/provider.js
 const apiKey = 'sk-ant-api03-test-secret-key-0123456789';
 // Not claude-sonnet-4-5: SDK 1.12 warns on every request to it (deprecated, end-of-life 2026-11-30).
 const model = 'claude-haiku-4-5';
-const config = configSchema.parse({}).anthropic;
+// Without prompt-caching breakpoints, so that these snapshots show the translation alone; the
+// breakpoints have their own suite (anthropic-prompt-caching.test.ts).
+const config = { ...configSchema.parse({}).anthropic, prompt_caching: false };
 
 interface RecordedRequest {
   url: string;
@@ -671,7 +673,7 @@ describe('anthropic adapter: events', () => {
     expect(events.at(-1)).toMatchObject({ type: 'finish', finishReason });
   });
 
-  it('counts cache reads and writes as prompt tokens, and reports the cached part', async () => {
+  it('counts cache reads and writes as prompt tokens, and reports reads as cached, writes apart', async () => {
     const { adapter } = provider(() =>
       sseResponse([
         messageStart({
@@ -691,7 +693,34 @@ describe('anthropic adapter: events', () => {
     expect(events.at(-1)).toEqual({
       type: 'finish',
       finishReason: 'stop',
-      usage: { promptTokens: 2310, completionTokens: 7, cachedPromptTokens: 2000 },
+      usage: {
+        promptTokens: 2310,
+        completionTokens: 7,
+        cachedPromptTokens: 2000,
+        cacheWritePromptTokens: 300,
+      },
+    });
+  });
+
+  it('takes the cache counts that message_delta repeats (newer API versions) over message_start', async () => {
+    const { adapter } = provider(() =>
+      sseResponse([
+        messageStart({ input_tokens: 10, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 }),
+        textStart(0),
+        textDelta(0, 'ok'),
+        blockStop(0),
+        messageDelta('end_turn', {
+          input_tokens: 10,
+          cache_read_input_tokens: 4000,
+          cache_creation_input_tokens: 50,
+          output_tokens: 7,
+        }),
+        messageStop,
+      ]),
+    );
+    const events = await collect(adapter, simpleBody);
+    expect(events.at(-1)).toMatchObject({
+      usage: { promptTokens: 4060, cachedPromptTokens: 4000, cacheWritePromptTokens: 50 },
     });
   });
 

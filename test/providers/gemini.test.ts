@@ -175,6 +175,30 @@ describe('configuration', () => {
     ).toBeCloseTo(2.25);
     expect(adapter.costOf('gemini-unknown', { promptTokens: 10, completionTokens: 10 })).toBeUndefined();
   });
+
+  it('prices implicit-cache hits (cachedContentTokenCount, part of the prompt) at 0.1× the input price', () => {
+    const adapter = provider();
+    // gemini-2.5-pro: $1.25 input, $10 output per million; 800k of the 1M prompt tokens were cached.
+    const usage = { promptTokens: 1_000_000, cachedPromptTokens: 800_000, completionTokens: 100_000 };
+    expect(adapter.costOf('gemini-2.5-pro', usage)).toBeCloseTo(0.2 * 1.25 + 0.8 * 0.125 + 1);
+  });
+
+  it('prices cached tokens at a configured cache_read_per_million instead', () => {
+    const adapter = createGeminiProvider({
+      config: {
+        ...geminiConfig,
+        models: [
+          {
+            name: 'gemini-2.0-flash',
+            price: { input_per_million: 0.1, output_per_million: 0.4, cache_read_per_million: 0.025 },
+          },
+        ],
+      },
+      env: {},
+    });
+    const usage = { promptTokens: 1_000_000, cachedPromptTokens: 1_000_000, completionTokens: 0 };
+    expect(adapter.costOf('gemini-2.0-flash', usage)).toBeCloseTo(0.025);
+  });
 });
 
 describe('request translation', () => {

@@ -3,51 +3,62 @@
  * bill into uncached input, cache writes and cache reads at `cache_control` breakpoints (prompt order:
  * tools, system, messages).
  */
+import { createHash } from 'node:crypto';
 import { isObject, type JsonObject } from '../shared/json-object.js';
-import type { PromptCache } from '../shared/prompt-cache.js';
 import { estimateTokens } from '../shared/text-generator.js';
+import { cacheTtlOf } from './cache-control.js';
+import type { AnthropicPromptCache, Breakpoint, PrefixPoint } from './prompt-cache.js';
 import type { MessagesRequest } from './request-types.js';
 
 /** Images are billed by size; the simulator cannot see pixels, so every image costs about one megapixel. */
 const IMAGE_TOKENS = 1600;
 
 export interface InputUsage {
+  /** Prompt tokens after the last breakpoint: neither read from nor written to the cache. */
   readonly inputTokens: number;
   readonly cacheCreationInputTokens: number;
   readonly cacheReadInputTokens: number;
+  /** `cache_creation` in the usage object: the writes by TTL. */
+  readonly cacheCreation: { readonly ephemeral5m: number; readonly ephemeral1h: number };
 }
 
+/** One prompt block as the cache sees it: what identifies it, what it costs, and its mark if any. */
 interface Segment {
-  readonly text: string;
+  /** Kind and content, without the `cache_control` mark (moving a mark does not change the prefix). */
+  readonly identity: string;
   readonly tokens: number;
-  readonly breakpoint: boolean;
+  readonly source: JsonObject;
+}
+
+/** All input tokens of a request, as `count_tokens` reports them. */
+export function countInputTokens(request: MessagesRequest): number {
+  return segmentsOf(request).reduce((sum, entry) => sum + entry.tokens, 0);
 }
 
 export function countInput(
   request: MessagesRequest,
-  cache: PromptCache,
+  cache: AnthropicPromptCache,
   minCacheableTokens: number,
 ): InputUsage {
-  const segments: Segment[] = [
-    ...request.tools.map((tool) => segment(JSON.stringify(tool.raw), tool.raw)),
-    ...request.system.map((block) => segment(String(block.text), block)),
-    ...request.messages.flatMap((message) => message.blocks.map((block) => blockSegment(block))),
-  ];
+  const segments = segmentsOf(request);
   const total = segments.reduce((sum, entry) => sum + entry.tokens, 0);
-  let lastBreakpoint = -1;
+  const breakpoints: Breakpoint[] = [];
   segments.forEach((entry, index) => {
-    if (entry.breakpoint) lastBreakpoint = index;
+    const ttl = cacheTtlOf(entry.source.cache_control);
+    if (ttl) breakpoints.push({ index, ttl });
   });
-  if (request.cacheWholePrompt) lastBreakpoint = segments.length - 1;
-  const prefix = segments.slice(0, lastBreakpoint + 1);
-  const prefixTokens = prefix.reduce((sum, entry) => sum + entry.tokens, 0);
-  const prefixKey =
-    prefix.length === 0 ? '' : `${request.model}\n${prefix.map((entry) => entry.text).join('\n')}`;
-  const use = cache.use(prefixKey, prefixTokens, minCacheableTokens);
+  // Top-level `cache_control` (automatic caching) marks the last block of the prompt.
+  const automatic = cacheTtlOf(request.cacheControl);
+  if (automatic && segments.length > 0 && breakpoints.at(-1)?.index !== segments.length - 1) {
+    breakpoints.push({ index: segments.length - 1, ttl: automatic });
+  }
+  const outcome = cache.use(prefixPoints(request.model, segments), breakpoints, minCacheableTokens);
+  const written = outcome.written5m + outcome.written1h;
   return {
-    inputTokens: total - use.written - use.read,
-    cacheCreationInputTokens: use.written,
-    cacheReadInputTokens: use.read,
+    inputTokens: total - written - outcome.read,
+    cacheCreationInputTokens: written,
+    cacheReadInputTokens: outcome.read,
+    cacheCreation: { ephemeral5m: outcome.written5m, ephemeral1h: outcome.written1h },
   };
 }
 
@@ -60,30 +71,55 @@ export function lastUserText(request: MessagesRequest): string {
     .join('\n');
 }
 
-function blockSegment(block: JsonObject): Segment {
+function segmentsOf(request: MessagesRequest): Segment[] {
+  return [
+    ...request.tools.map((tool) => segment('tool', JSON.stringify(withoutMark(tool.raw)), tool.raw)),
+    ...request.system.map((block) => segment('system', String(block.text), block)),
+    ...request.messages.flatMap((message) =>
+      message.blocks.map((block) => blockSegment(message.role, block)),
+    ),
+  ];
+}
+
+/** A running hash of the prompt, so that each block's key names everything up to it. */
+function prefixPoints(model: string, segments: readonly Segment[]): PrefixPoint[] {
+  const hash = createHash('sha256').update(model);
+  let tokens = 0;
+  return segments.map((entry) => {
+    hash.update(JSON.stringify(entry.identity));
+    tokens += entry.tokens;
+    return { key: hash.copy().digest('base64'), tokens };
+  });
+}
+
+function blockSegment(role: string, block: JsonObject): Segment {
+  const kind = `${role}:${String(block.type)}`;
   switch (block.type) {
     case 'text':
-      return segment(String(block.text), block);
+      return segment(kind, String(block.text), block);
     case 'image':
-      return {
-        text: JSON.stringify(block.source),
-        tokens: IMAGE_TOKENS,
-        breakpoint: isObject(block.cache_control),
-      };
+      return { identity: `${kind}\n${JSON.stringify(block.source)}`, tokens: IMAGE_TOKENS, source: block };
     case 'tool_use':
-      return segment(`${String(block.name)} ${JSON.stringify(block.input)}`, block);
+      return segment(kind, `${String(block.name)} ${JSON.stringify(block.input)}`, block);
     case 'tool_result':
       return segment(
+        kind,
         typeof block.content === 'string' ? block.content : JSON.stringify(block.content ?? ''),
         block,
       );
     case 'thinking':
-      return segment(String(block.thinking), block);
+      return segment(kind, String(block.thinking), block);
     default:
-      return segment(JSON.stringify(block), block);
+      return segment(kind, JSON.stringify(withoutMark(block)), block);
   }
 }
 
-function segment(text: string, source: JsonObject): Segment {
-  return { text, tokens: estimateTokens(text), breakpoint: isObject(source.cache_control) };
+function segment(kind: string, text: string, source: JsonObject): Segment {
+  return { identity: `${kind}\n${text}`, tokens: estimateTokens(text), source };
+}
+
+function withoutMark(block: JsonObject): JsonObject {
+  if (!isObject(block.cache_control)) return block;
+  const { cache_control: _mark, ...rest } = block;
+  return rest;
 }

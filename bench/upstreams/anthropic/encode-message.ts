@@ -108,8 +108,8 @@ function usage(input: InputUsage, outputTokens: number): Record<string, unknown>
     cache_creation_input_tokens: input.cacheCreationInputTokens,
     cache_read_input_tokens: input.cacheReadInputTokens,
     cache_creation: {
-      ephemeral_5m_input_tokens: input.cacheCreationInputTokens,
-      ephemeral_1h_input_tokens: 0,
+      ephemeral_5m_input_tokens: input.cacheCreation.ephemeral5m,
+      ephemeral_1h_input_tokens: input.cacheCreation.ephemeral1h,
     },
     output_tokens: outputTokens,
     service_tier: 'standard',

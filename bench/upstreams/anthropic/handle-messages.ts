@@ -7,11 +7,10 @@ import type { FaultController } from '../shared/faults.js';
 import { isObject, type JsonObject } from '../shared/json-object.js';
 import { planTimeline } from '../shared/latency.js';
 import { PacedStream } from '../shared/paced-stream.js';
-import { PromptCache } from '../shared/prompt-cache.js';
 import { createRandom, hashString, type RandomSource, randomId } from '../shared/seeded-random.js';
 import { type SimulatorExchange, sendJson } from '../shared/simulator-server.js';
 import { sleep, sleepUntil } from '../shared/sleep.js';
-import { countInput, lastUserText } from './count-input.js';
+import { countInput, countInputTokens, lastUserText } from './count-input.js';
 import { encodeMessage, encodeStream, sseFrame } from './encode-message.js';
 import {
   AnthropicApiError,
@@ -22,6 +21,7 @@ import {
 } from './errors.js';
 import { type AnthropicModelProfile, modelInfo, modelListBody } from './models.js';
 import { planResponse } from './plan-response.js';
+import type { AnthropicPromptCache } from './prompt-cache.js';
 import { readModel, validateRequest } from './validate-request.js';
 
 /** Everything a request may read or advance; one per simulator instance. */
@@ -32,7 +32,7 @@ export interface AnthropicContext {
   readonly seed: number;
   /** Advances per request: ids and latency jitter. Content comes from a per-body seed instead. */
   readonly random: RandomSource;
-  readonly cache: PromptCache;
+  readonly cache: AnthropicPromptCache;
 }
 
 /** Events sent before an `error-event` fault strikes: message_start, content_block_start, ping. */
@@ -85,7 +85,7 @@ async function route(
     const body = jsonBody(exchange);
     const profile = knownModel(context, readModel(body));
     const request = validateRequest({ max_tokens: profile.maxOutputTokens, ...body }, profile);
-    return ok({ input_tokens: countInput(request, new PromptCache(), Number.POSITIVE_INFINITY).inputTokens });
+    return ok({ input_tokens: countInputTokens(request) });
   }
   if (method === 'POST' && url.pathname === '/v1/messages') {
     return createMessage(exchange, faults, context, requestId);

@@ -3,11 +3,11 @@
  * here, point `@anthropic-ai/sdk` at `url` with `apiKey`, and steer it with `setFault` and the
  * `[sim:…]` directives.
  */
-import { PromptCache } from '../shared/prompt-cache.js';
 import { createRandom } from '../shared/seeded-random.js';
 import { type SimulatorHandle, startSimulatorServer } from '../shared/simulator-server.js';
 import { handleAnthropic } from './handle-messages.js';
 import { type AnthropicModelProfile, DEFAULT_ANTHROPIC_MODELS } from './models.js';
+import { AnthropicPromptCache } from './prompt-cache.js';
 
 export type { SimulatorFault } from '../shared/faults.js';
 export type { RecordedRequest } from '../shared/request-log.js';
@@ -27,6 +27,8 @@ export interface AnthropicSimulatorOptions {
   readonly seed?: number;
   /** Known models (anything else is a 404); replaces the defaults, so spread them to extend. */
   readonly models?: Readonly<Record<string, AnthropicModelProfile>>;
+  /** Milliseconds clock for prompt-cache TTLs (default `Date.now`): tests expire entries with it. */
+  readonly now?: () => number;
 }
 
 export type AnthropicSimulator = SimulatorHandle;
@@ -36,13 +38,15 @@ export function startAnthropicSimulator(
 ): Promise<AnthropicSimulator> {
   const apiKey = options.apiKey ?? 'sim-anthropic-key';
   const seed = options.seed ?? 1;
+  const speedFactor = options.speedFactor ?? 1;
   const context = {
     apiKey,
     models: options.models ?? DEFAULT_ANTHROPIC_MODELS,
-    speedFactor: options.speedFactor ?? 1,
+    speedFactor,
     seed,
     random: createRandom(seed),
-    cache: new PromptCache(),
+    // Its TTLs scale with the speed factor like every simulated delay, so a fast bench sees expiry too.
+    cache: new AnthropicPromptCache({ speedFactor, ...(options.now ? { now: options.now } : {}) }),
   };
   return startSimulatorServer({
     host: options.host ?? '127.0.0.1',

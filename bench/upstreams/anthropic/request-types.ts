@@ -38,6 +38,6 @@ export interface MessagesRequest {
   readonly thinking: { readonly budgetTokens: number | undefined } | null;
   /** `output_config.format.schema` when structured output was requested. */
   readonly outputSchema: JsonObject | undefined;
-  /** Top-level `cache_control`: cache the whole prompt. */
-  readonly cacheWholePrompt: boolean;
+  /** Top-level `cache_control` (automatic caching: a breakpoint on the last block), as sent. */
+  readonly cacheControl: JsonObject | undefined;
 }

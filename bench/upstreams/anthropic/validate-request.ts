@@ -4,6 +4,7 @@
  * adapter that builds invalid requests fails against the simulator instead of in production.
  */
 import { isObject, type JsonObject } from '../shared/json-object.js';
+import { validateCacheControl } from './cache-control.js';
 import { invalidRequest } from './errors.js';
 import type { AnthropicModelProfile } from './models.js';
 import type { ClaudeTool, ClaudeToolChoice, MessagesRequest } from './request-types.js';
@@ -42,6 +43,7 @@ export function validateRequest(body: JsonObject, profile: AnthropicModelProfile
     throw invalidRequest('stream: Input should be a valid boolean');
   }
   const thinking = validateThinking(body, maxTokens, toolChoice);
+  validateCacheControl(body);
   return {
     model,
     maxTokens,
@@ -53,7 +55,7 @@ export function validateRequest(body: JsonObject, profile: AnthropicModelProfile
     stopSequences: validateStopSequences(body.stop_sequences),
     thinking,
     outputSchema: outputSchemaOf(body),
-    cacheWholePrompt: isObject(body.cache_control),
+    cacheControl: isObject(body.cache_control) ? body.cache_control : undefined,
   };
 }
 

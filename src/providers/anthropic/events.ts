@@ -158,14 +158,17 @@ function addUsage(counts: UsageCounts, usage: UsageFields | null | undefined): v
 }
 
 /**
- * Anthropic's `input_tokens` counts only the uncached part of the prompt; cache reads and cache writes
- * are reported beside it. OpenAI's prompt_tokens is the whole prompt, so all three are added.
+ * Anthropic's `input_tokens` counts only the part of the prompt after the last cache breakpoint; cache
+ * reads and cache writes are reported beside it. OpenAI's prompt_tokens is the whole prompt, so all
+ * three are added; `cached_tokens` is the reads only (what was served from the cache), and the writes
+ * are carried for pricing, as Anthropic bills them above the input price.
  */
 function usageOf(counts: UsageCounts): Usage {
   return {
     promptTokens: counts.input + counts.cacheRead + counts.cacheCreation,
     completionTokens: counts.output,
     ...(counts.cacheRead > 0 ? { cachedPromptTokens: counts.cacheRead } : {}),
+    ...(counts.cacheCreation > 0 ? { cacheWritePromptTokens: counts.cacheCreation } : {}),
     ...(counts.thinking > 0 ? { reasoningTokens: counts.thinking } : {}),
   };
 }

@@ -19,6 +19,7 @@ import type {
 import { invalidRequest } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart, ToolDefinition } from '../../openai/chat-request.js';
 import { parseToolArguments } from '../../openai/tool-arguments.js';
+import { addCacheBreakpoints } from './cache-breakpoints.js';
 
 /**
  * The body sent to `POST /v1/messages`. SDK 1.x dropped `temperature` and `top_p` from its types because
@@ -46,6 +47,8 @@ export interface TranslateOptions {
   defaultMaxTokens: number;
   /** False for models that rejected sampling parameters once: they are then left out. */
   sendSampling: boolean;
+  /** Mark the stable prefix with prompt-caching breakpoints (`anthropic.prompt_caching`). */
+  promptCaching: boolean;
 }
 
 type Role = 'user' | 'assistant';
@@ -133,6 +136,8 @@ export function toAnthropicRequest(request: ChatRequest, options: TranslateOptio
     body.tools = tools;
     if (toolChoice) body.tool_choice = toolChoice;
   }
+  // Last, so that the marks land on the blocks actually sent (the output tool, the merged turns).
+  if (options.promptCaching) addCacheBreakpoints(body);
   return outputToolName === undefined ? { body } : { body, outputToolName };
 }
 
