@@ -1,7 +1,8 @@
 /**
  * @module test/e2e/gateway-close-connections
- * `switchyard.close()` closes the keep-alive connections it opened to the upstreams (Ollama's pool and
- * the cloud SDKs' pool) at once, instead of leaving them to the 4 s idle timeout, and leaves alone a
+ * switchyard keeps one connection per upstream across sequential requests (an answer read to its end
+ * leaves it in the pool), and `switchyard.close()` closes the keep-alive connections it opened to the
+ * upstreams (Ollama's pool and the cloud SDKs' pool) at once, instead of leaving them to the 4 s idle timeout, and leaves alone a
  * fetch the caller gave it. The connections are counted by a TCP relay in front of each simulator.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -15,6 +16,8 @@ interface Relay {
   url: string;
   /** Connections open through the relay right now. */
   open(): number;
+  /** Connections accepted since the relay started. */
+  accepted(): number;
   close(): Promise<void>;
 }
 
@@ -22,7 +25,9 @@ interface Relay {
 async function startRelay(target: string): Promise<Relay> {
   const { hostname, port } = new URL(target);
   const sockets = new Set<Socket>();
+  let accepted = 0;
   const server: Server = createServer((client) => {
+    accepted += 1;
     const upstream = createConnection(Number(port), hostname);
     sockets.add(client);
     client.once('close', () => {
@@ -39,6 +44,7 @@ async function startRelay(target: string): Promise<Relay> {
   return {
     url: `http://127.0.0.1:${address.port}`,
     open: () => sockets.size,
+    accepted: () => accepted,
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -85,6 +91,26 @@ describe('switchyard.close() and the upstream connections', () => {
     await harness.openai.chat.completions.create({ model: 'anthropic/claude-haiku-4-5', messages });
     return harness;
   }
+
+  it('keeps one connection per upstream across sequential requests, streamed or not (keep-alive)', async () => {
+    const harness = await start();
+    const ollamaBefore = ollamaRelay.accepted();
+    const anthropicBefore = anthropicRelay.accepted();
+    for (let index = 0; index < 4; index++) {
+      for (const model of ['ollama/llama3.2:3b', 'anthropic/claude-haiku-4-5']) {
+        await harness.openai.chat.completions.create({ model, messages });
+        const stream = await harness.openai.chat.completions.create({ model, messages, stream: true });
+        for await (const _chunk of stream) {
+          // drain
+        }
+      }
+    }
+    // An answer read to its end leaves the connection in the pool for the next request: no new ones.
+    expect(ollamaRelay.accepted() - ollamaBefore).toBe(0);
+    expect(anthropicRelay.accepted() - anthropicBefore).toBe(0);
+    await harness.switchyard.close();
+    await expect.poll(() => ollamaRelay.open() + anthropicRelay.open(), { timeout: 1000 }).toBe(0);
+  });
 
   it('closes the connections of the pools it made', async () => {
     const harness = await start();
