@@ -88,12 +88,13 @@ export interface Adaptation {
   /**
    * Requests from the change until the first run of 20 consecutive requests before each of which
    * switchyard's believed local speed (`speed-probe.ts`: its predicted service time for a reference
-   * request, first token and total, against the simulator's true one) is within `speedTolerance`.
-   * 1 when the run starts with the first request after the change.
+   * request, first token and total, against the simulator's true one) is within `speedTolerance` (0: the
+   * run starts at the change, as for `decisionRequests`; a request without a probe breaks a run).
+   * Undefined when the error before the change was not within the tolerance either.
    */
   speedRequests: number | undefined;
   speedTolerance: number;
-  /** The median probe error over the half before the change (steady state: what "within" compares with). */
+  /** The median probe error over the half before the change: the steady state, which must be within tolerance. */
   speedErrorBefore: number | undefined;
   /** The probe error right after the change (before anything was learned) and 20 requests later. */
   speedErrorAtChange: number | undefined;
@@ -243,7 +244,7 @@ export function summarise(
   };
   if (run.name === 'switchyard') {
     summary.predictions = predictionsOf(run.rows, workload, slowdownAt, slowdownFactor);
-    summary.adaptation = adaptationOf(run.rows, outcomes, slowdownAt, run.speedProbes ?? []);
+    summary.adaptation = adaptationOf(run.rows, outcomes, slowdownAt, run.speedProbes ?? [], workload.length);
   }
   return summary;
 }
@@ -406,18 +407,27 @@ function firstCleanRun(flags: readonly boolean[]): number | undefined {
   return undefined;
 }
 
-function speedAdaptation(probes: readonly SpeedProbeSample[], slowdownAt: number) {
+function speedAdaptation(probes: readonly SpeedProbeSample[], slowdownAt: number, requests: number) {
+  const byIndex = new Map(probes.map((probe) => [probe.index, probe]));
   const before = probes.filter((probe) => probe.index >= slowdownAt / 2 && probe.index < slowdownAt);
-  const after = probes.filter((probe) => probe.index >= slowdownAt).sort((a, b) => a.index - b.index);
-  const start = firstCleanRun(after.map((probe) => probeError(probe) <= adaptationTolerance));
+  const speedErrorBefore = before.length > 0 ? median(before.map(probeError)) : undefined;
+  // Per request from the change on: was the learned speed within tolerance? A missing probe is a no.
+  const within: boolean[] = [];
+  for (let index = slowdownAt; index < requests; index++) {
+    const probe = byIndex.get(index);
+    within.push(probe !== undefined && probeError(probe) <= adaptationTolerance);
+  }
   const errorAt = (offset: number) => {
-    const probe = after.find((entry) => entry.index >= slowdownAt + offset);
+    const probe = byIndex.get(slowdownAt + offset);
     return probe === undefined ? undefined : probeError(probe);
   };
+  // Adapting means getting back to the steady state's accuracy: a model already off before the change
+  // cannot be said to have adapted to it (and one already pessimistic would pass at once).
+  const steady = speedErrorBefore !== undefined && speedErrorBefore <= adaptationTolerance;
   return {
-    speedRequests: start === undefined ? undefined : after[start]!.index - slowdownAt + 1,
+    speedRequests: steady ? firstCleanRun(within) : undefined,
     speedTolerance: adaptationTolerance,
-    speedErrorBefore: before.length > 0 ? median(before.map(probeError)) : undefined,
+    speedErrorBefore,
     speedErrorAtChange: errorAt(0),
     speedErrorAfter20: errorAt(20),
   };
@@ -428,6 +438,7 @@ function adaptationOf(
   outcomes: readonly Outcome[],
   slowdownAt: number,
   probes: readonly SpeedProbeSample[],
+  requests: number,
 ): Adaptation {
   const local = [...scoredPredictions(rows).entries()]
     .filter(([model]) => model.startsWith('ollama/'))
@@ -454,7 +465,7 @@ function adaptationOf(
   const decisionRequests = firstCleanRun(missed.map((miss) => !miss));
   const predictionRequests =
     predictionRecoveredAt === undefined ? undefined : predictionRecoveredAt - slowdownAt + 1;
-  const speed = speedAdaptation(probes, slowdownAt);
+  const speed = speedAdaptation(probes, slowdownAt, requests);
   return {
     requests:
       speed.speedRequests === undefined || decisionRequests === undefined

@@ -124,7 +124,11 @@ export class Oracle {
 
   /** A local request ended at `now`: its slot is free from then, whatever was predicted. */
   finished(request: WorkloadRequest, now: number): void {
-    for (const slot of this.slots) if (slot.owner === request.index) slot.freeAt = now;
+    for (const slot of this.slots) {
+      if (slot.owner !== request.index) continue;
+      slot.freeAt = now;
+      slot.owner = undefined;
+    }
   }
 
   /** Undefined when the prompt does not fit the model's context (switchyard would refuse it). */
@@ -152,6 +156,9 @@ export class Oracle {
     const numCtx = effectiveNumCtx(this.spec, sizing.numCtx);
     const { tokens } = fitPromptTokens(this.spec, body.messages, undefined, numCtx);
 
+    // A slot whose answer is still running is busy at least until now, whatever its planned end said (the
+    // length-blind oracle plans with the median length, and a longer answer is still running past it).
+    for (const slot of this.slots) if (slot.owner !== undefined) slot.freeAt = Math.max(slot.freeAt, now);
     // When the model is ready for this request: now, after a load, or after a reload once slots drain.
     const busyUntil = Math.max(now, ...this.slots.map((slot) => slot.freeAt));
     const keptUntil =

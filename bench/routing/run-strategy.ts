@@ -112,9 +112,13 @@ export async function runStrategy(
       }
       if (probe) {
         pending.push(
-          probe(request.index, slowdown).then((sample) => {
-            if (sample) speedProbes.push(sample);
-          }),
+          probe(request.index, slowdown).then(
+            (sample) => {
+              if (sample) speedProbes.push(sample);
+            },
+            // A failed probe is a missing sample (the analysis counts it as not adapted), not a failed run.
+            () => undefined,
+          ),
         );
       }
       const now = performance.now();

@@ -24,7 +24,10 @@ export interface Strategy {
   choose(request: WorkloadRequest, now: number, deadlines: { ttftMs: number; totalMs: number }): string;
   onSlowdown?(factor: number, now: number): void;
   finished?(request: WorkloadRequest, now: number, model: string): void;
-  /** The oracle's true local times (real ms) per request index, for the report. */
+  /**
+   * The oracle's true local times (real ms) per request index, for the report (for the length-blind
+   * oracle, its plan with the lengths it assumed, not the truth).
+   */
   truth?: Map<number, TruePrediction>;
 }
 

@@ -162,13 +162,20 @@ function parseLocation(location: string, base: string): URL {
 
 /**
  * Credentials go on only to the same origin, as the Fetch standard has it for `authorization`, with one
- * addition: an upgrade from http to https on the same host name keeps them. That host already received
- * them in clear text, so TLS shows them to no one new, and an http→https redirect is the common case
- * this module exists for (dropping the key there would turn it into a 401).
+ * addition: an upgrade from http to https on the same host name and the default ports (80 to 443) keeps
+ * them. That host already received them in clear text, so TLS shows them to no one new, and an
+ * http→https redirect is the common case this module exists for (dropping the key there would turn it
+ * into a 401). Another port may be another service, so it gets nothing.
  */
 function keepsCredentials(from: URL, to: URL): boolean {
   if (from.origin === to.origin) return true;
-  return from.protocol === 'http:' && to.protocol === 'https:' && from.hostname === to.hostname;
+  return (
+    from.protocol === 'http:' &&
+    to.protocol === 'https:' &&
+    from.hostname === to.hostname &&
+    from.port === '' &&
+    to.port === ''
+  );
 }
 
 /** The rejection Node's fetch gives for a failed redirect, with a cause that says what to change. */

@@ -275,10 +275,12 @@ function mean(values: readonly number[]): number {
 }
 
 /**
- * r0 from the given points with K fixed: the weighted median of each rate scaled to an empty context.
- * A median, because a new regime has few points and one of them may be a completion that was running
- * when the machine changed speed: prefilled at the old speed, decoded at the new one. Averaged in, one
- * such prefill rate at three times the others put the slowed prefill 25 % too fast for 20 requests.
+ * r0 from the given points with K fixed: the median of each rate scaled to an empty context (on the log
+ * scale; with an even count, the mean of the middle two). A median, because a new regime has few points
+ * and one of them may be a completion that was running when the machine changed speed: prefilled at the
+ * old speed, decoded at the new one. Averaged in, one such prefill rate at three times the others put the
+ * slowed prefill 25 % too fast for 20 requests. Not weighted by recency: within a regime the points
+ * describe one machine, and with two points a weighted median is simply the newest, straddler or not.
  */
 function refitLevel(
   points: readonly Point[],
@@ -286,12 +288,18 @@ function refitLevel(
   rateOf: (point: Point) => number,
   halfRateTokens: number,
 ): { rate0: number; halfRateTokens: number } {
-  const logRate0 = weightedQuantile(
-    points,
-    (point) => Math.log(rateOf(point) * (1 + contextOf(point) / halfRateTokens)),
-    0.5,
-  );
-  return { rate0: Math.exp(logRate0 ?? 0), halfRateTokens };
+  const logRates = points
+    .map((point) => Math.log(rateOf(point) * (1 + contextOf(point) / halfRateTokens)))
+    .filter(Number.isFinite)
+    .sort((left, right) => left - right);
+  const middle = logRates.length / 2;
+  const logRate0 =
+    logRates.length === 0
+      ? 0
+      : logRates.length % 2 === 1
+        ? logRates[Math.floor(middle)]!
+        : (logRates[middle - 1]! + logRates[middle]!) / 2;
+  return { rate0: Math.exp(logRate0), halfRateTokens };
 }
 
 /**
@@ -300,13 +308,21 @@ function refitLevel(
  * tokenizer does not change when the machine slows down, and after a slowdown the newest completions are
  * the short prompts still worth serving locally, whose ratio is not a long prompt's (the chat template's
  * tokens weigh more, prose counts differently from code). Summed, not averaged per completion, so the
- * long prompts, whose prefill time the ratio matters for, carry it.
+ * long prompts, whose prefill time the ratio matters for, carry it. A completion whose own ratio is less
+ * than half or more than twice the median is left out: a cache hit switchyard did not expect (after a
+ * restart, Ollama's cache is warm and switchyard's prefix memory empty) evaluates a few hundred tokens of
+ * a long prompt, and summed in it would pull the ratio down for the whole window.
  */
 function fitTokenRatio(points: readonly Point[]): number | undefined {
+  const clean = points.filter((point) => point.predictedCached === 0 && point.estimated > 0);
+  if (clean.length === 0) return undefined;
+  const ratios = clean.map((point) => point.evaluated / point.estimated).sort((left, right) => left - right);
+  const median = ratios[Math.floor(ratios.length / 2)]!;
   let evaluated = 0;
   let estimated = 0;
-  for (const point of points) {
-    if (point.predictedCached !== 0 || point.estimated <= 0) continue;
+  for (const point of clean) {
+    const ratio = point.evaluated / point.estimated;
+    if (ratio < median / 2 || ratio > median * 2) continue;
     evaluated += point.evaluated;
     estimated += point.estimated;
   }

@@ -1,8 +1,8 @@
 /**
  * @module test/http/redirect
  * The credential rule of the redirect policy for the cases the servers in node-fetch-redirect.test.ts
- * cannot show without TLS: an upgrade from http to https on the same host name keeps the API keys (the
- * common gateway redirect), a downgrade or another host name does not.
+ * cannot show without TLS: an upgrade from http to https on the same host name and default ports keeps
+ * the API keys (the common gateway redirect), a downgrade, another host name or another port does not.
  */
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
@@ -41,19 +41,25 @@ async function headersAfterRedirect(from: string, to: string): Promise<Headers> 
 describe('followRedirects credentials', () => {
   it.each([
     ['http://gateway.corp/anthropic', 'https://gateway.corp/anthropic'],
-    ['http://gateway.corp:8080/v1', 'https://gateway.corp:8443/v1'],
-  ])('keeps them on an upgrade to https on the same host name (%s → %s)', async (from, to) => {
-    const headers = await headersAfterRedirect(from, to);
-    expect(headers.get('x-api-key')).toBe('a');
-    expect(headers.get('x-goog-api-key')).toBe('g');
-    expect(headers.get('authorization')).toBe('Bearer t');
-  });
+    ['http://127.0.0.1/v1', 'https://127.0.0.1/v1'],
+  ])(
+    'keeps them on an upgrade to https on the same host name and default ports (%s → %s)',
+    async (from, to) => {
+      const headers = await headersAfterRedirect(from, to);
+      expect(headers.get('x-api-key')).toBe('a');
+      expect(headers.get('x-goog-api-key')).toBe('g');
+      expect(headers.get('authorization')).toBe('Bearer t');
+    },
+  );
 
   it.each([
     ['https://gateway.corp/v1', 'http://gateway.corp/v1'],
     ['http://gateway.corp/v1', 'https://elsewhere.example/v1'],
     ['https://gateway.corp/v1', 'https://gateway.corp.example/v1'],
-  ])('drops them on a downgrade or for another host (%s → %s)', async (from, to) => {
+    // Another port may be another service on the same host.
+    ['http://gateway.corp:8080/v1', 'https://gateway.corp:8443/v1'],
+    ['http://127.0.0.1:4010/v1', 'https://127.0.0.1:8443/v1'],
+  ])('drops them on a downgrade, for another host or another port (%s → %s)', async (from, to) => {
     const headers = await headersAfterRedirect(from, to);
     expect(headers.has('x-api-key')).toBe(false);
     expect(headers.has('x-goog-api-key')).toBe(false);

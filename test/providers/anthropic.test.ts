@@ -785,6 +785,8 @@ describe('anthropic adapter: errors', () => {
     );
     const error = await failure(adapter);
     expect(error.message).toMatch(/^Anthropic rejected ANTHROPIC_API_KEY \(401\) — check the key/);
+    // A custom base URL (the simulator's) may be a gateway that redirects: the key is not sent on.
+    expect(error.message).toContain('redirects to another host, the key is not sent there');
     expect(error.message).not.toContain(apiKey);
   });
 

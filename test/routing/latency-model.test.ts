@@ -117,6 +117,16 @@ describe('fitting rate(ctx) = r0 / (1 + ctx/K)', () => {
     expect(relativeError(after.decodeRate0, trueEngine.decodeRate0 / 3)).toBeLessThan(0.1);
   });
 
+  it('a straddling completion that is the newest of only two after the change does not set the level', () => {
+    const before = similar(30, 8);
+    const [fast, slow] = [similar(1, 21)[0]!, similar(1, 21, 0.04, 3)[0]!];
+    const straddler: Observation = { ...fast, decodeTokensPerSecond: slow.decodeTokensPerSecond };
+    const [first] = similar(1, 22, 0.04, 3);
+    const after = fitLatencyModel([...before, first!, straddler], sizeBytes);
+    // Between the two: not the straddler's old speed (3×), the geometric mean of a slow and a fast point.
+    expect(after.prefillRate0 / (trueEngine.prefillRate0 / 3)).toBeLessThan(2);
+  });
+
   it('uses only the newest maxObservations, and ignores failures and missing rates', () => {
     const old = similar(20, 10, 0.02, 5);
     const recent = similar(10, 11, 0.02);
@@ -169,6 +179,22 @@ describe('calibrating the token estimate', () => {
     );
     const model = fitLatencyModel([...long, ...short], sizeBytes);
     expect(relativeError(model.tokenRatio, 1.36)).toBeLessThan(0.03);
+  });
+
+  it('one long prompt the engine had cached without switchyard expecting it does not skew the ratio', () => {
+    const random = seededRandom(16);
+    const observations = Array.from({ length: 20 }, () => {
+      const promptTokens = Math.round(1500 + random() * 3000);
+      return observe(trueEngine, {
+        promptTokens,
+        estimatedPromptTokens: Math.round(promptTokens / 1.36),
+        random,
+      });
+    });
+    // 14 700 estimated tokens, of which the engine evaluated 300: its cache was warm (after a restart).
+    const [hit] = similar(1, 23);
+    observations.splice(10, 0, { ...hit!, estimatedPromptTokens: 14_700, promptEvalCount: 300 });
+    expect(relativeError(fitLatencyModel(observations, sizeBytes).tokenRatio, 1.36)).toBeLessThan(0.03);
   });
 
   it('skips completions where a prompt-cache hit was expected (they hide prompt tokens)', () => {

@@ -100,9 +100,14 @@ function fromStatus(error: APIError, context: AnthropicErrorContext, make: Make)
     );
   }
   if (status === 401) {
+    // With a custom base URL the key may never have arrived: switchyard does not send it on across a
+    // redirect to another host (http/redirect.ts), and the answer from there is this same 401.
+    const viaGateway = context.baseURL.startsWith('https://api.anthropic.com')
+      ? ''
+      : ` If ANTHROPIC_BASE_URL (${context.baseURL}) redirects to another host, the key is not sent there: point it at the final address.`;
     return make(
       'authentication',
-      'Anthropic rejected ANTHROPIC_API_KEY (401) — check the key (console.anthropic.com → API keys), export the right one and restart switchyard.',
+      `Anthropic rejected ANTHROPIC_API_KEY (401) — check the key (console.anthropic.com → API keys), export the right one and restart switchyard.${viaGateway}`,
     );
   }
   if (status === 403) {

@@ -90,9 +90,14 @@ function fromApiError(
   const invalidKey =
     body.reasons.includes('API_KEY_INVALID') || /api key (not valid|expired|invalid)/i.test(upstream);
   if (invalidKey || status === 401) {
+    // With a custom base URL the key may never have arrived: switchyard does not send it on across a
+    // redirect to another host (http/redirect.ts).
+    const viaGateway = context.baseUrl.startsWith('https://generativelanguage.googleapis.com')
+      ? ''
+      : ` If GEMINI_BASE_URL (${context.baseUrl}) redirects to another host, the key is not sent there: point it at the final address.`;
     return new GatewayError(
       'authentication',
-      `Gemini rejected ${context.keyVariable} — check the key (create one at https://aistudio.google.com/apikey) and export it again.${said}`,
+      `Gemini rejected ${context.keyVariable} — check the key (create one at https://aistudio.google.com/apikey) and export it again.${viaGateway}${said}`,
       options({ status: 401 }),
     );
   }
