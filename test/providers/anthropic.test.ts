@@ -785,9 +785,15 @@ describe('anthropic adapter: errors', () => {
     );
     const error = await failure(adapter);
     expect(error.message).toMatch(/^Anthropic rejected ANTHROPIC_API_KEY \(401\) — check the key/);
-    // A custom base URL (the simulator's) may be a gateway that redirects: the key is not sent on.
-    expect(error.message).toContain('redirects to another host, the key is not sent there');
+    expect(error.message).not.toContain('redirects');
     expect(error.message).not.toContain(apiKey);
+    // A custom base URL may be a gateway that redirects elsewhere, where the key is not sent.
+    const behindGateway = provider(() => errorResponse(401, 'authentication_error', 'invalid x-api-key'), {
+      ANTHROPIC_BASE_URL: 'http://gateway.corp/anthropic',
+    });
+    expect((await failure(behindGateway.adapter)).message).toContain(
+      'If ANTHROPIC_BASE_URL (http://gateway.corp/anthropic) redirects to another host, the key is not sent there',
+    );
   });
 
   it('scrubs the key from any Anthropic message it quotes', async () => {
