@@ -25,12 +25,14 @@ afterAll(async () => {
   await harness?.close();
 });
 
-/** A coding tool's request: a long system prompt (~2000 tokens), then the question. */
+/** A coding tool's request: a long system prompt (~2000 tokens), an earlier exchange, then the question. */
 const messages = [
   {
     role: 'system' as const,
     content: `You are a coding assistant. ${'Keep to the style guide. '.repeat(330)}`,
   },
+  { role: 'user' as const, content: 'Where is the config read?' },
+  { role: 'assistant' as const, content: 'In src/config/load-config.ts.' },
   { role: 'user' as const, content: 'Rename this variable. [sim:tokens=4]' },
 ];
 

@@ -59,7 +59,7 @@ const clock = { type: 'function', function: { name: 'get_time' } };
 const longSystem = `You are a careful coding assistant. ${'Follow the repository conventions. '.repeat(150)}`;
 
 describe('anthropic prompt caching: breakpoints in the request body', () => {
-  it('a system string becomes one marked text block; the final user turn is marked', async () => {
+  it('a system string becomes one marked text block; a first turn (no assistant turn yet) is not marked', async () => {
     const { sent } = await send({
       model: `anthropic/${model}`,
       messages: [{ role: 'system', content: 'You are terse.' }, user('Hello [sim:tokens=2]')],
@@ -70,9 +70,6 @@ describe('anthropic prompt caching: breakpoints in the request body', () => {
           {
             "content": [
               {
-                "cache_control": {
-                  "type": "ephemeral",
-                },
                 "text": "Hello [sim:tokens=2]",
                 "type": "text",
               },
@@ -259,7 +256,7 @@ describe('anthropic prompt caching: breakpoints in the request body', () => {
     `);
   });
 
-  it('fewer than 4 places to mark: one user message, no system, no tools → one breakpoint', async () => {
+  it('one user message, no system, no tools: nothing worth marking', async () => {
     const { sent } = await send({ model: `anthropic/${model}`, messages: [user('Hello [sim:tokens=2]')] });
     expect(sent).toMatchInlineSnapshot(`
       {
@@ -267,9 +264,6 @@ describe('anthropic prompt caching: breakpoints in the request body', () => {
           {
             "content": [
               {
-                "cache_control": {
-                  "type": "ephemeral",
-                },
                 "text": "Hello [sim:tokens=2]",
                 "type": "text",
               },
@@ -328,9 +322,34 @@ describe('anthropic prompt caching: breakpoints in the request body', () => {
 });
 
 describe('anthropic prompt caching: usage and cost', () => {
+  /** A conversation under way: the system prompt, an earlier exchange, then `question`. */
   const conversation = (question: string) => ({
     model: `anthropic/${model}`,
-    messages: [{ role: 'system', content: longSystem }, user(`${question} [sim:tokens=3]`)],
+    messages: [
+      { role: 'system', content: longSystem },
+      user('Where is the config read?'),
+      assistant('In src/config/load-config.ts.'),
+      user(`${question} [sim:tokens=3]`),
+    ],
+  });
+
+  it('a one-shot question (no assistant turn) caches only the system prompt, not itself', async () => {
+    // A system prompt of its own: the simulator's cache outlives a test, and the others use longSystem.
+    const reviewSystem = `A reviewer. ${longSystem}`;
+    const oneShot = {
+      model: `anthropic/${model}`,
+      messages: [{ role: 'system', content: reviewSystem }, user('Review this file. [sim:tokens=3]')],
+    };
+    const first = await send(oneShot);
+    const second = await send(oneShot);
+    const system = Math.ceil(reviewSystem.length / 4);
+    expect(first.usage.cacheWritePromptTokens).toBe(system);
+    expect(second.usage.cachedPromptTokens).toBe(system);
+    expect(second.usage.cacheWritePromptTokens).toBeUndefined();
+    // The question itself is billed once at the input price, never at the 1.25× of a cache write.
+    const costOf = (usage: Usage) => adapter().costOf(model, usage)!;
+    const rest = first.usage.promptTokens - system;
+    expect(costOf(first.usage)).toBeCloseTo((system * 3.75 + rest * 3 + 3 * 15) / 1e6, 12);
   });
 
   it('the first request writes the prefix, the same one again reads it, and costs less', async () => {
@@ -348,12 +367,13 @@ describe('anthropic prompt caching: usage and cost', () => {
     expect(costOf(second.usage)).toBeCloseTo((prompt * 0.3 + 3 * 15) / 1e6, 12);
   });
 
-  it('a new question in the same conversation reads the system prompt and writes only the new turn', async () => {
+  it('a new question in the same conversation reads up to the earlier turn and writes only the new one', async () => {
     await send(conversation('First question?'));
     const next = await send(conversation('A different question?'));
     const system = Math.ceil(longSystem.length / 4);
-    expect(next.usage.cachedPromptTokens).toBe(system);
-    expect(next.usage.cacheWritePromptTokens).toBe(next.usage.promptTokens - system);
+    // The earlier user turn's breakpoint: system and the earlier question are read.
+    expect(next.usage.cachedPromptTokens).toBeGreaterThan(system);
+    expect(next.usage.cachedPromptTokens! + next.usage.cacheWritePromptTokens!).toBe(next.usage.promptTokens);
   });
 
   it('configured cache prices win over the published ratios', () => {

@@ -30,6 +30,10 @@ type Markable = { cache_control?: CacheControlEphemeral | null };
  * 4. the last block of the user turn before it: the API looks back only ~20 blocks from a mark for an
  *    earlier cache entry, so a turn that added many blocks (parallel tool calls and their results)
  *    would otherwise miss the entry the previous request wrote there.
+ * The turns (3 and 4) only once the conversation has an assistant turn: a request with none is as often
+ * a one-shot question (a script, a review of one file) as the start of a chat, and writing it to the
+ * cache costs 1.25× its input price, repaid only if the same prefix is read again within 5 minutes. Tools
+ * and the system prompt are shared by every request of a client, so they are always worth marking.
  * A block already marked is not marked again. Mutates `body`; a string `system` becomes one text block,
  * the only form that can carry a mark.
  */
@@ -43,9 +47,10 @@ export function addCacheBreakpoints(body: AnthropicRequestBody): void {
     block.cache_control = { type: 'ephemeral' };
     marks += 1;
   };
-  const userTurns = body.messages.filter((message) => message.role === 'user');
   mark(() => body.tools?.at(-1) as Markable | undefined);
   mark(() => lastSystemBlock(body));
+  if (!body.messages.some((message) => message.role === 'assistant')) return;
+  const userTurns = body.messages.filter((message) => message.role === 'user');
   mark(() => lastMarkableBlock(userTurns.at(-1)));
   mark(() => lastMarkableBlock(userTurns.at(-2)));
 }
