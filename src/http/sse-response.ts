@@ -44,7 +44,12 @@ export function respondWithSse(
       source.cancel();
       if (!outgoing.headersSent) {
         const failure = asGatewayError(error);
-        outgoing.writeHead(failure.status, { 'content-type': 'application/json' });
+        // The request id goes with the failure too: it is how a user finds the request in the log.
+        const requestId = headers['x-request-id'];
+        outgoing.writeHead(failure.status, {
+          'content-type': 'application/json',
+          ...(requestId !== undefined ? { 'x-request-id': requestId } : {}),
+        });
         outgoing.end(JSON.stringify(toErrorBody(failure)));
       } else {
         outgoing.destroy();

@@ -105,8 +105,11 @@ describe('respondWithSse', () => {
   it('answers 500 in the OpenAI error shape when the headers cannot be written, and keeps running', async () => {
     const before = failures.length;
     const { source, state } = sourceOf(['data: 1\n\n']);
-    const response = await fetch(await serveSource(source, { 'x-bad': 'line\nbreak' }));
+    const response = await fetch(
+      await serveSource(source, { 'x-bad': 'line\nbreak', 'x-request-id': 'req-sse-failure' }),
+    );
     expect(response.status).toBe(500);
+    expect(response.headers.get('x-request-id')).toBe('req-sse-failure');
     const body = (await response.json()) as { error: { type: string; message: string } };
     expect(body.error.type).toBe('server_error');
     expect(body.error.message).toContain('Retry');
