@@ -328,15 +328,12 @@ function localAttempt(
   if (followed) {
     // Give up on a stalled local model early enough that the next attempt can still be useful: no later
     // than the cloud fallback can still meet the deadlines, as long as that leaves the local model its
-    // own median first token. (With its 90th percentile as the condition, a local model whose interval
-    // straddled the slack kept the whole first-token deadline, and when it stalled the cloud's first
-    // token came too late: 3 of switchyard's 7 misses in the routing bench. A first token that would
-    // have come between the slack and the deadline is given up for one the cloud still delivers in time.)
+    // own 90th-percentile first token.
     let deadline = Math.min(
       deadlines.ttftMs,
       Math.max(minimumFirstTokenDeadlineMs, 2 * entry.times.ttftHighMs),
     );
-    if (fallbackSlackMs >= entry.times.ttftMs) deadline = Math.min(deadline, fallbackSlackMs);
+    if (fallbackSlackMs >= entry.times.ttftHighMs) deadline = Math.min(deadline, fallbackSlackMs);
     attempt.firstTokenDeadlineMs = Math.round(deadline);
   }
   return attempt;
