@@ -448,34 +448,18 @@ function fitSpread(
 /** Share of a window's completions assumed not to have waited for a slot at all. */
 const fixedCostQuantile = 0.1;
 
+/** The `fraction` quantile of `value` over the points (unweighted; the lower value at a boundary). */
 function unweightedQuantile(
   points: readonly Point[],
   fraction: number,
   value: (point: Point) => number,
 ): number | undefined {
-  return weightedQuantile(
-    points.map((point) => ({ ...point, weight: 1 })),
-    value,
-    fraction,
-  );
-}
-
-function weightedQuantile(
-  points: readonly Point[],
-  value: (point: Point) => number,
-  fraction: number,
-): number | undefined {
-  const entries = points
-    .map((point) => ({ value: value(point), weight: point.weight }))
-    .filter((entry) => Number.isFinite(entry.value))
-    .sort((left, right) => left.value - right.value);
-  const total = entries.reduce((sum, entry) => sum + entry.weight, 0);
-  let cumulative = 0;
-  for (const entry of entries) {
-    cumulative += entry.weight;
-    if (cumulative >= total * fraction) return entry.value;
-  }
-  return undefined;
+  const values = points
+    .map(value)
+    .filter(Number.isFinite)
+    .sort((left, right) => left - right);
+  if (values.length === 0) return undefined;
+  return values[Math.max(0, Math.ceil(values.length * fraction) - 1)];
 }
 
 function weightedMean(points: readonly Point[], value: (point: Point) => number): number | undefined {
