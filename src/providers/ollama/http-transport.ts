@@ -11,6 +11,7 @@
 import type { IncomingMessage } from 'node:http';
 import { connectionLost, createHttpPool } from '../../http/http-pool.js';
 import { isRedirectStatus, unexpectedRedirect } from '../../http/redirect.js';
+import { headerValue } from '../../http/request-header.js';
 import { createLineGuard, MalformedNdjsonError } from './ndjson-guard.js';
 
 type ReadResult = { done: false; value: Uint8Array } | { done: true; value: undefined };
@@ -63,11 +64,7 @@ function responseOf(incoming: IncomingMessage, url: string, signal: AbortSignal 
     status,
     statusText: incoming.statusMessage ?? '',
     headers: {
-      get(name: string): string | null {
-        const value = incoming.headers[name.toLowerCase()];
-        if (value === undefined) return null;
-        return Array.isArray(value) ? value.join(', ') : value;
-      },
+      get: (name: string): string | null => headerValue(incoming.headers, name) ?? null,
     },
     body: { getReader: () => reader },
     text: readText,
