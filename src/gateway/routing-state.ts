@@ -241,11 +241,12 @@ export class RoutingState implements AttemptObserver {
 
   started(attempt: PlannedAttempt, request: ChatRequest): void {
     const id = key(attempt.provider.id, attempt.model);
-    this.inFlight.set(id, (this.inFlight.get(id) ?? 0) + 1);
+    // The attempts already running on this model, started and not finished, are the ones ahead of it.
+    const ahead = this.inFlight.get(id) ?? 0;
+    this.inFlight.set(id, ahead + 1);
     const expectation = this.plannedExpectations.get(attempt);
     const now = this.options.clock.now();
     // With a free slot the engine starts it at once; otherwise it queues until an earlier one finishes.
-    const ahead = [...this.running.values()].filter((running) => running.id === id).length;
     this.running.set(attempt, {
       id,
       startedAt: now,
@@ -253,7 +254,7 @@ export class RoutingState implements AttemptObserver {
       ...(attempt.predictedTotalMs !== undefined ? { totalMs: attempt.predictedTotalMs } : {}),
       ...expectation,
     });
-    this.breaker(attempt.provider.id).onAttempt(this.options.clock.now());
+    this.breaker(attempt.provider.id).onAttempt(now);
     const facts = this.facts.get(request);
     if (facts && attempt.provider.locality === 'local') this.prefixCache.remember(id, facts.chain);
   }
