@@ -4,10 +4,18 @@
  */
 import type { Sample } from './load.js';
 
-export function percentile(sorted: Float64Array, fraction: number): number {
+export function percentile(sorted: ArrayLike<number>, fraction: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.ceil(fraction * sorted.length) - 1;
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;
+}
+
+/** `percentile` of values in any order (sorts a copy). */
+export function percentileOf(values: readonly number[], fraction: number): number {
+  return percentile(
+    [...values].sort((left, right) => left - right),
+    fraction,
+  );
 }
 
 export interface Distribution {

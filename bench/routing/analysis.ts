@@ -9,6 +9,7 @@
  * user of the simulated machine would see.
  */
 import type { StoredCompletion } from '../../src/db/profile-repository.js';
+import { percentileOf } from '../overhead/stats.js';
 import { decodeTimeMs, defaultSimulatedModels, prefillTimeMs } from '../upstreams/ollama/index.js';
 import { type BenchTiming, localModel } from './environment.js';
 import { givenLengthTotalErrors, type LocalRow, queueWaitFloorErrors } from './floors.js';
@@ -137,14 +138,7 @@ export interface StrategySummary {
   adaptation?: Adaptation;
 }
 
-function percentile(values: readonly number[], fraction: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((left, right) => left - right);
-  const rank = Math.ceil(fraction * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;
-}
-
-const median = (values: readonly number[]) => percentile(values, 0.5);
+const median = (values: readonly number[]) => percentileOf(values, 0.5);
 
 function requestIndexOf(row: StoredCompletion): number {
   return Number(row.requestId.replace(/^bench-/, ''));
@@ -218,21 +212,21 @@ export function summarise(
     local: share(outcomes, (outcome) => outcome.local, slowdownAt),
     cloudCostDollars: outcomes.reduce((sum, outcome) => sum + outcome.costDollars, 0),
     latency: {
-      p50: percentile(
+      p50: percentileOf(
         outcomes.map((outcome) => outcome.totalSeconds),
         0.5,
       ),
-      p95: percentile(
+      p95: percentileOf(
         outcomes.map((outcome) => outcome.totalSeconds),
         0.95,
       ),
     },
     ttft: {
-      p50: percentile(
+      p50: percentileOf(
         outcomes.flatMap((outcome) => (outcome.ttftSeconds === undefined ? [] : [outcome.ttftSeconds])),
         0.5,
       ),
-      p95: percentile(
+      p95: percentileOf(
         outcomes.flatMap((outcome) => (outcome.ttftSeconds === undefined ? [] : [outcome.ttftSeconds])),
         0.95,
       ),

@@ -17,6 +17,7 @@ import type { StoredCompletion } from '../../src/db/profile-repository.js';
 import { createModelStatsStore } from '../../src/profiler/model-stats.js';
 import { fitLatencyModel, predictLatency } from '../../src/routing/latency-model.js';
 import { normalCdf, normalQuantile } from '../../src/routing/normal-distribution.js';
+import { percentileOf } from '../overhead/stats.js';
 import { createRandom, type RandomSource } from '../upstreams/shared/seeded-random.js';
 import { answerLengthDistribution, type WorkloadRequest } from './workload.js';
 
@@ -30,11 +31,7 @@ export interface LocalRow {
   endsAt: number;
 }
 
-function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((left, right) => left - right);
-  return sorted[Math.floor((sorted.length - 1) / 2)]!;
-}
+const median = (values: readonly number[]) => percentileOf(values, 0.5);
 
 /** The fixed part of every first token (HTTP, template): a low quantile of what load and prefill leave. */
 function overheadMs(rows: readonly LocalRow[]): number {
