@@ -1,0 +1,95 @@
+/**
+ * @module routing/speed-change
+ * Telling when a local model's speed changed (another program took the GPU, or left it) from its newest
+ * completions, and the level of a rate from the completions since: the part of the latency fit that
+ * decides which completions still describe the machine as it is now.
+ */
+
+/** One rate of the model (prefill or decode): its fit over all points, and how to read it from a point. */
+export interface RateComponent<P> {
+  fit: { rate0: number; halfRateTokens: number };
+  contextOf: (point: P) => number;
+  rateOf: (point: P) => number;
+}
+
+/** Newest completions that must agree before a change of speed is believed. */
+const changeEvidence = 2;
+/** A change smaller than this (log scale, ≈30 %) is taken for noise whatever the spread. */
+const minimumChange = Math.log(1.3);
+
+/**
+ * How many of the newest points (newest first) belong to the current regime. Each rate's residuals
+ * from the fit are split in two at every possible point; the split that best separates them (largest
+ * difference of means against the pooled spread within the two parts) is a change of regime when the
+ * difference exceeds both `minimumChange` and three pooled standard deviations, and the newest
+ * `changeEvidence` points all lie beyond it on the new side. Otherwise every point is kept.
+ */
+export function newestRegime<P>(points: readonly P[], components: readonly RateComponent<P>[]): number {
+  const count = points.length;
+  if (count < changeEvidence + 3) return count;
+  let regime = count;
+  for (const { fit, contextOf, rateOf } of components) {
+    const residuals = points.map((point) =>
+      Math.log((rateOf(point) * (1 + contextOf(point) / fit.halfRateTokens)) / fit.rate0),
+    );
+    let best: { split: number; score: number; newMean: number; oldMean: number; spread: number } | undefined;
+    for (let split = changeEvidence; split <= count - 3; split++) {
+      const newer = residuals.slice(0, split);
+      const older = residuals.slice(split);
+      const newMean = mean(newer);
+      const oldMean = mean(older);
+      const squares =
+        newer.reduce((sum, value) => sum + (value - newMean) ** 2, 0) +
+        older.reduce((sum, value) => sum + (value - oldMean) ** 2, 0);
+      const spread = Math.sqrt(squares / count);
+      const score = Math.abs(newMean - oldMean) / (spread + 1e-9);
+      if (!best || score > best.score) best = { split, score, newMean, oldMean, spread };
+    }
+    if (!best) continue;
+    const shift = best.newMean - best.oldMean;
+    const tolerance = Math.max(minimumChange, 3 * best.spread);
+    if (Math.abs(shift) <= tolerance) continue;
+    // The newest completions must all agree with the new level, or a single odd one could cut the window.
+    const agrees = residuals
+      .slice(0, changeEvidence)
+      .every(
+        (value) =>
+          Math.sign(value - best.oldMean) === Math.sign(shift) &&
+          Math.abs(value - best.oldMean) > tolerance / 2,
+      );
+    if (agrees) regime = Math.min(regime, best.split);
+  }
+  return regime;
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/**
+ * r0 from the given points with K fixed: the median of each rate scaled to an empty context (on the log
+ * scale; with an even count, the mean of the middle two). A median, because a new regime has few points
+ * and one of them may be a completion that was running when the machine changed speed: prefilled at the
+ * old speed, decoded at the new one. Averaged in, one such prefill rate at three times the others put the
+ * slowed prefill 25 % too fast for 20 requests. Not weighted by recency: within a regime the points
+ * describe one machine, and with two points a weighted median is simply the newest, straddler or not.
+ */
+export function refitLevel<P>(
+  points: readonly P[],
+  contextOf: (point: P) => number,
+  rateOf: (point: P) => number,
+  halfRateTokens: number,
+): { rate0: number; halfRateTokens: number } {
+  const logRates = points
+    .map((point) => Math.log(rateOf(point) * (1 + contextOf(point) / halfRateTokens)))
+    .filter(Number.isFinite)
+    .sort((left, right) => left - right);
+  const middle = logRates.length / 2;
+  const logRate0 =
+    logRates.length === 0
+      ? 0
+      : logRates.length % 2 === 1
+        ? logRates[Math.floor(middle)]!
+        : (logRates[middle - 1]! + logRates[middle]!) / 2;
+  return { rate0: Math.exp(logRate0), halfRateTokens };
+}
