@@ -9,7 +9,7 @@
  * enough in size, else a prior is used. Pure: everything comes in as arguments.
  */
 import type { Observation } from '../profiler/model-stats.js';
-import { newestRegime, type RateComponent, refitLevel } from './speed-change.js';
+import { newestRegime, refitLevel } from './speed-change.js';
 
 /** Priors for a model switchyard has never seen complete: a mid-range laptop GPU running a 7B model. */
 export const latencyPriors = {
