@@ -44,8 +44,19 @@ export interface AttemptAnswer {
 }
 
 /** Hooks for live routing state: in-flight counts, breakers, prefix caches, outcome learning. */
+/**
+ * How far a running attempt's answer has got. An observer that returns one from `started` gets it kept
+ * up to date: routing reads it to tell how soon the answer will free its slot.
+ */
+export interface AttemptProgress {
+  /** `clock.now()` when its first event arrived. */
+  firstEventAt?: number;
+  /** Text, reasoning and tool-argument pieces so far: about one token each on Ollama's stream. */
+  pieces: number;
+}
+
 export interface AttemptObserver {
-  started(attempt: PlannedAttempt, request: ChatRequest): void;
+  started(attempt: PlannedAttempt, request: ChatRequest): AttemptProgress | undefined;
   finished(
     attempt: PlannedAttempt,
     request: ChatRequest,
@@ -227,7 +238,7 @@ async function tryAttempt(
       bookkeeping();
     }
   };
-  deps.observer?.started(attempt, request);
+  const progress = deps.observer?.started(attempt, request);
 
   let iterator: AsyncIterator<ChatEvent>;
   try {
@@ -280,6 +291,7 @@ async function tryAttempt(
   }
   clearTimeout(timer);
   const timeToFirstTokenMs = deps.clock.monotonic() - started;
+  if (progress) progress.firstEventAt = deps.clock.now();
   if (first.done) {
     const error = new GatewayError(
       'stream_interrupted',
@@ -316,6 +328,10 @@ async function tryAttempt(
       switch (event.type) {
         case 'text-delta':
           textCharacters += event.text.length;
+          if (progress) progress.pieces += 1;
+          return;
+        case 'reasoning-delta':
+          if (progress) progress.pieces += 1;
           return;
         case 'tool-call-start':
           toolCalls[event.index] = { name: event.name, arguments: '' };
@@ -323,6 +339,7 @@ async function tryAttempt(
         case 'tool-call-delta': {
           const call = toolCalls[event.index];
           if (call) call.arguments += event.argumentsDelta;
+          if (progress) progress.pieces += 1;
           return;
         }
         case 'finish':

@@ -15,6 +15,7 @@ import {
   type Decision,
   decide,
   type LocalCandidate,
+  type PredictedTimes,
   type RequestOverrides,
   type RoutingPolicy,
 } from '../routing/decide.js';
@@ -22,6 +23,7 @@ import { extractFeatures, type RequestFeatures } from '../routing/features.js';
 import { type FittedLatencyModel, fitLatencyModel, slowedLatencyModel } from '../routing/latency-model.js';
 import { normalQuantile } from '../routing/normal-distribution.js';
 import { promptChain } from '../routing/prefix-cache.js';
+import type { PlannedAnswer } from '../routing/slot-wait.js';
 import type { PlannedAttempt } from './attempt-runner.js';
 import type { Clock } from './clock.js';
 import type { ModelCatalog, ResolvedModel } from './model-catalog.js';
@@ -182,7 +184,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
   }
 
   const router = async (input: Parameters<AutoRouter>[0]): Promise<Plan> => {
-    const { decision, unreachable, local } = await decideFor(input);
+    const { decision, features, unreachable, local } = await decideFor(input);
     if (decision.attempts.length === 0) {
       // Say what is actually wrong (Ollama is down) rather than only that no route exists.
       if (unreachable[0]) throw unreachable[0];
@@ -218,6 +220,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
             logSigma:
               Math.log(attempt.predicted.totalHighMs / attempt.predicted.totalMs) / normalQuantile(0.9),
             ...(candidate ? { speed: speedOf(candidate.latency) } : {}),
+            ...optional('answer', plannedAnswer(attempt.predicted, features)),
           });
         }
         return planned;
@@ -228,6 +231,18 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
       complexity: decision.complexity,
     };
   };
+
+  /** The answer's length and pace the prediction assumed, for telling later when it will end. */
+  function plannedAnswer(predicted: PredictedTimes, features: RequestFeatures): PlannedAnswer | undefined {
+    const { decodeMs, outputTokens } = predicted;
+    if (decodeMs === undefined || outputTokens === undefined || !(outputTokens > 0)) return undefined;
+    return {
+      expectedTokens: outputTokens,
+      msPerToken: decodeMs / outputTokens,
+      ...optional('lengthLogSigma', features.outputLogSigma),
+      ...optional('maxTokens', features.maxTokens),
+    };
+  }
 
   function expectedCached(attempt: { provider: string; model: string }, request: ChatRequest): number {
     return state.prefixCache.expectedCachedTokens(

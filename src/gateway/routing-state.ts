@@ -15,8 +15,8 @@ import type { ProviderAdapter } from '../providers/provider.js';
 import { CircuitBreaker } from '../routing/circuit-breaker.js';
 import { judgeAnswer, OutcomeLearner } from '../routing/outcome-learning.js';
 import { PrefixCacheTracker, type PromptChain } from '../routing/prefix-cache.js';
-import { medianSlotWaitMs } from '../routing/slot-wait.js';
-import type { AttemptAnswer, AttemptObserver, PlannedAttempt } from './attempt-runner.js';
+import { medianSlotWaitMs, type PlannedAnswer, slotHolderOf } from '../routing/slot-wait.js';
+import type { AttemptAnswer, AttemptObserver, AttemptProgress, PlannedAttempt } from './attempt-runner.js';
 import type { Clock } from './clock.js';
 
 const dayMs = 86_400_000;
@@ -35,11 +35,15 @@ export interface PlannedExpectation {
   speed?: number;
   /** Spread (log scale) of its predicted total time. */
   logSigma?: number;
+  /** The answer's predicted length and pace, to tell from its progress when it will end. */
+  answer?: PlannedAnswer;
 }
 
 interface RunningAttempt extends Partial<PlannedExpectation> {
   id: string;
   startedAt: number;
+  /** Kept up to date by the attempt runner. */
+  progress: AttemptProgress;
   /** When it got a slot on the engine (undefined while it queues). */
   servedSince?: number;
   /** Predicted total time from the attempt's start, queue wait included. */
@@ -222,16 +226,22 @@ export class RoutingState implements AttemptObserver {
     const now = this.options.clock.now();
     const attempts = [...this.running.values()].filter((attempt) => attempt.id === id);
     if (attempts.length < slots) return 0;
-    // Holders are timed from when they got their slot, against their predicted time without queueing.
-    // An attempt planned without a prediction (a named model) is taken to be half done.
+    // Holders are timed from when they got their slot, against their predicted time without queueing,
+    // or once they stream, by how far their answer has got. An attempt planned without a prediction (a
+    // named model) is taken to be half done.
     const holders = attempts.slice(0, slots).map((attempt) => {
       const servedMs = now - (attempt.servedSince ?? attempt.startedAt);
-      const totalMs = attempt.serviceMs ?? attempt.totalMs ?? 2 * servedMs;
-      return {
-        elapsedMs: servedMs,
-        totalMs: totalMs * slowdown,
+      const { firstEventAt, pieces } = attempt.progress;
+      return slotHolderOf({
+        servedMs,
+        serviceMs: attempt.serviceMs ?? attempt.totalMs ?? 2 * servedMs,
         logSigma: attempt.logSigma ?? unknownAttemptLogSigma,
-      };
+        slowdown,
+        ...(attempt.answer ? { answer: attempt.answer } : {}),
+        ...(firstEventAt !== undefined
+          ? { progress: { tokens: pieces, sinceFirstTokenMs: now - firstEventAt } }
+          : {}),
+      });
     });
     const queued = attempts
       .slice(slots)
@@ -239,7 +249,7 @@ export class RoutingState implements AttemptObserver {
     return medianSlotWaitMs(holders, queued, slots);
   }
 
-  started(attempt: PlannedAttempt, request: ChatRequest): void {
+  started(attempt: PlannedAttempt, request: ChatRequest): AttemptProgress {
     const id = key(attempt.provider.id, attempt.model);
     // The attempts already running on this model, started and not finished, are the ones ahead of it.
     const ahead = this.inFlight.get(id) ?? 0;
@@ -247,9 +257,11 @@ export class RoutingState implements AttemptObserver {
     const expectation = this.plannedExpectations.get(attempt);
     const now = this.options.clock.now();
     // With a free slot the engine starts it at once; otherwise it queues until an earlier one finishes.
+    const progress: AttemptProgress = { pieces: 0 };
     this.running.set(attempt, {
       id,
       startedAt: now,
+      progress,
       ...(ahead < this.options.config.routing.local_parallel_slots ? { servedSince: now } : {}),
       ...(attempt.predictedTotalMs !== undefined ? { totalMs: attempt.predictedTotalMs } : {}),
       ...expectation,
@@ -257,6 +269,7 @@ export class RoutingState implements AttemptObserver {
     this.breaker(attempt.provider.id).onAttempt(now);
     const facts = this.facts.get(request);
     if (facts && attempt.provider.locality === 'local') this.prefixCache.remember(id, facts.chain);
+    return progress;
   }
 
   finished(

@@ -89,6 +89,9 @@ export interface PredictedTimes {
   queueMs?: number;
   /** Of the times above, the model's load when it is not in memory (local attempts). */
   loadMs?: number;
+  /** Of the total, the answer's decoding (local attempts), and the answer length it assumes. */
+  decodeMs?: number;
+  outputTokens?: number;
 }
 
 export interface DecisionAttempt {
@@ -275,6 +278,8 @@ function scoreLocal(candidate: LocalCandidate, features: RequestFeatures, quanti
       totalHighMs: prediction.totalMs * Math.exp(p90 * logSigmaTotal),
       queueMs: prediction.queueMs,
       loadMs: prediction.loadMs,
+      decodeMs: prediction.decodeMs,
+      outputTokens,
     },
     ttftBoundMs: prediction.ttftMs * Math.exp(quantile * logSigmaTtft),
     totalBoundMs: prediction.totalMs * Math.exp(quantile * logSigmaTotal),

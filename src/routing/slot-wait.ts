@@ -12,6 +12,8 @@ export interface SlotHolder {
   totalMs: number;
   /** Spread (log scale) of that prediction. */
   logSigma: number;
+  /** It cannot run longer than this from its start (an answer stops at `max_tokens`). */
+  longestMs?: number;
 }
 
 /**
@@ -27,16 +29,20 @@ export function medianSlotWaitMs(
   slots: number,
 ): number {
   if (holders.length < slots) return 0;
-  // P(holder still runs x ms from now | it runs now), from the log-normal survival function.
+  // P(holder still runs x ms from now | it runs now), from the log-normal survival function, cut off
+  // at the longest it can run (what lies beyond that ends exactly there).
   const survival = (holder: SlotHolder, x: number) => {
+    const longest = holder.longestMs ?? Number.POSITIVE_INFINITY;
+    if (holder.elapsedMs + x >= longest) return 0;
     const sigma = Math.max(holder.logSigma, 0.05);
     const beyond = (t: number) => 1 - normalCdf(Math.log(Math.max(t, 1e-9) / holder.totalMs) / sigma);
-    const now = beyond(holder.elapsedMs);
+    const cut = Number.isFinite(longest) ? beyond(longest) : 0;
+    const now = beyond(holder.elapsedMs) - cut;
     return now <= 1e-12
       ? x <= 0
         ? 1
         : Math.exp(-x / Math.max(1, holder.elapsedMs))
-      : beyond(holder.elapsedMs + x) / now;
+      : (beyond(holder.elapsedMs + x) - cut) / now;
   };
   const medianOfFirst = (group: readonly SlotHolder[]) => {
     let low = 0;
@@ -57,4 +63,57 @@ export function medianSlotWaitMs(
     freeAt[0] = freeAt[0]! + service;
   }
   return Math.min(...freeAt);
+}
+
+/** What routing planned for a local answer's length and pace (`PlannedExpectation.answer`). */
+export interface PlannedAnswer {
+  /** The answer length the prediction assumed (the client's typical length, or the output budget). */
+  expectedTokens: number;
+  /** Predicted decode time per token once the answer runs. */
+  msPerToken: number;
+  /** Spread (log scale) of the client's answer lengths, when learned. */
+  lengthLogSigma?: number;
+  /** The request's `max_tokens`: no answer is longer. */
+  maxTokens?: number;
+}
+
+/** A request on a slot as routing sees it: its prediction, and how far its answer has got. */
+export interface RunningView {
+  /** Time since it got its slot. */
+  servedMs: number;
+  /** Predicted time once on a slot. */
+  serviceMs: number;
+  logSigma: number;
+  answer?: PlannedAnswer;
+  /** Once its first token came: tokens out so far, and the time since that first token. */
+  progress?: { tokens: number; sinceFirstTokenMs: number };
+  /** How much slower than predicted the model runs now (1: as predicted). */
+  slowdown: number;
+}
+
+/** From this many tokens on, an answer's own pace is a better guide than the predicted one. */
+const tokensForMeasuredPace = 16;
+
+/**
+ * A running request as a slot holder. Until its first token, its time on the slot against its predicted
+ * service time. Once it streams, what is left is the rest of its answer at its pace: the answer's length
+ * is the client's length distribution given the tokens already out (so a long-running answer is expected
+ * to run on, and one near `max_tokens` to stop soon), at the pace measured on its own stream once it has
+ * enough tokens to tell.
+ */
+export function slotHolderOf(view: RunningView): SlotHolder {
+  const { answer, progress } = view;
+  if (!answer || !progress || !(answer.expectedTokens > 0) || !(answer.msPerToken > 0)) {
+    return { elapsedMs: view.servedMs, totalMs: view.serviceMs * view.slowdown, logSigma: view.logSigma };
+  }
+  const msPerToken =
+    progress.tokens >= tokensForMeasuredPace
+      ? progress.sinceFirstTokenMs / progress.tokens
+      : answer.msPerToken * view.slowdown;
+  return {
+    elapsedMs: progress.tokens * msPerToken,
+    totalMs: answer.expectedTokens * msPerToken,
+    logSigma: answer.lengthLogSigma ?? view.logSigma,
+    ...(answer.maxTokens !== undefined ? { longestMs: answer.maxTokens * msPerToken } : {}),
+  };
 }

@@ -5,7 +5,12 @@
  */
 import { configSchema } from '../../src/config/schema.js';
 import { GatewayError } from '../../src/errors.js';
-import type { AttemptObserver, PlannedAttempt, RequestContext } from '../../src/gateway/attempt-runner.js';
+import type {
+  AttemptObserver,
+  AttemptProgress,
+  PlannedAttempt,
+  RequestContext,
+} from '../../src/gateway/attempt-runner.js';
 import { startAttempts } from '../../src/gateway/attempt-runner.js';
 import type { Clock } from '../../src/gateway/clock.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
@@ -94,8 +99,15 @@ export function setup(options: SetupOptions = {}) {
   };
   const records: CompletionProfile[] = [];
   const observed: string[] = [];
+  /** What the observer handed each started attempt to keep up to date, in start order. */
+  const progresses: AttemptProgress[] = [];
   const observer: AttemptObserver = {
-    started: (attempt) => observed.push(`started ${attempt.provider.id}`),
+    started: (attempt) => {
+      observed.push(`started ${attempt.provider.id}`);
+      const progress: AttemptProgress = { pieces: 0 };
+      progresses.push(progress);
+      return progress;
+    },
     finished: (attempt, _request, profile) =>
       observed.push(`finished ${attempt.provider.id} ${profile.outcome}`),
   };
@@ -123,7 +135,7 @@ export function setup(options: SetupOptions = {}) {
     decision: { reason: 'fastest', complexity: 'simple' },
   };
   const run = (plan: PlannedAttempt[]) => startAttempts(deps, plan, request, context);
-  return { run, sleeps, records, observed, metrics };
+  return { run, sleeps, records, observed, progresses, metrics };
 }
 
 /** Reads every event, then lets the event loop turn once: a successful answer is recorded on the next turn. */

@@ -72,6 +72,27 @@ describe('startAttempts', () => {
     expect(observed).toEqual(['started ollama', 'finished ollama ok']);
   });
 
+  it('keeps the observer’s progress record up to date: when the first event came, and pieces so far', async () => {
+    const { run, progresses } = setup();
+    const local = fakeProvider('ollama', async function* () {
+      yield { type: 'reasoning-delta', text: 'hm' } satisfies ChatEvent;
+      yield { type: 'text-delta', text: 'a' } satisfies ChatEvent;
+      yield { type: 'tool-call-start', index: 0, id: 'call_1', name: 'f' } satisfies ChatEvent;
+      yield { type: 'tool-call-delta', index: 0, argumentsDelta: '{}' } satisfies ChatEvent;
+      yield finish;
+    });
+    const started = await run([{ provider: local, model: 'qwen' }]);
+    // The first event is read before the attempt is handed over: its time is known, its piece not yet counted.
+    expect(progresses).toEqual([{ firstEventAt: 1_700_000_000_000, pieces: 0 }]);
+    const iterator = started.events[Symbol.asyncIterator]();
+    await iterator.next();
+    await iterator.next();
+    expect(progresses[0]?.pieces).toBe(2);
+    await drain({ [Symbol.asyncIterator]: () => iterator });
+    // Reasoning, text and tool-argument pieces count; the tool call's start and the finish do not.
+    expect(progresses[0]?.pieces).toBe(3);
+  });
+
   it('retries a retryable error before the first event with exponential backoff', async () => {
     const { run, records, sleeps, metrics } = setup();
     const provider = fakeProvider('ollama', flaky(2, overloaded));

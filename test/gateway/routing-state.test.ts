@@ -79,7 +79,17 @@ function setUp() {
   const advance = (ms: number) => {
     now += ms;
   };
-  return { state, attempt, begin, advance };
+  /** Starts an attempt whose plan predicts a 100-token answer at 4 ms a token, cut at 120 by max_tokens. */
+  const startAnswer = () => {
+    const planned: PlannedAttempt = { provider, model: 'm' };
+    state.planned(planned, {
+      serviceMs: 500,
+      ttftServiceMs: 100,
+      answer: { expectedTokens: 100, msPerToken: 4, lengthLogSigma: 0.3, maxTokens: 120 },
+    });
+    return state.started(planned, request);
+  };
+  return { state, attempt, begin, advance, startAnswer, now: () => now };
 }
 
 describe('slowdown evidence from abandoned attempts', () => {
@@ -134,5 +144,24 @@ describe('slowdown evidence from abandoned attempts', () => {
     // A new abandonment after the lapse counts again, even if it shows less than the lapsed one did.
     attempt('deadline_exceeded', 200);
     expect(state.slowdownEvidence('ollama', 'm', 1)).toBeCloseTo(2, 6);
+  });
+});
+
+describe('the wait for a slot', () => {
+  it('reads how far the answer on the slot has got: one near max_tokens frees it soon', () => {
+    const { state, startAnswer, advance, now } = setUp();
+    const progress = startAnswer();
+    advance(300);
+    // Not streaming yet: 300 ms into a predicted 500.
+    const blind = state.expectedQueueWaitMs('ollama', 'm', 1);
+    expect(blind).toBeGreaterThan(150);
+    // Streaming: 115 tokens out in 200 ms (faster than planned), at most 5 left at its own pace.
+    progress.firstEventAt = now() - 200;
+    progress.pieces = 115;
+    const near = state.expectedQueueWaitMs('ollama', 'm', 1);
+    expect(near).toBeLessThanOrEqual((5 * 200) / 115);
+    // Only 10 tokens out: most of a 100-token answer at the planned pace is still to come.
+    progress.pieces = 10;
+    expect(state.expectedQueueWaitMs('ollama', 'm', 1)).toBeGreaterThan(70 * 4);
   });
 });
