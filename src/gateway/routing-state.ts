@@ -286,7 +286,7 @@ export class RoutingState implements AttemptObserver {
     this.noteSlowdownEvidence(id, attempt, profile, running);
     const breaker = this.breaker(attempt.provider.id);
     if (profile.outcome === 'ok') breaker.onSuccess();
-    else if (countsAgainstUpstream(profile)) breaker.onFailure(now);
+    else if (countsAgainstUpstream(profile) && !abandonedInQueue(profile, running)) breaker.onFailure(now);
     else breaker.onInconclusive();
 
     if (profile.costDollars) {
@@ -422,6 +422,17 @@ function key(provider: string, model: string): string {
 }
 
 /** Upstream failures open the circuit; the client's own mistakes and cancellations do not. */
+/**
+ * An attempt abandoned at its first-token deadline while it still queued behind other answers on the
+ * engine: the engine is busy, not failing. The wait is the latency model's business; counted by the
+ * breaker, a burst of long answers would shut a healthy engine out for a whole cool-down.
+ */
+function abandonedInQueue(profile: CompletionProfile, running: RunningAttempt | undefined): boolean {
+  return (
+    profile.outcome === 'deadline_exceeded' && running !== undefined && running.servedSince === undefined
+  );
+}
+
 function countsAgainstUpstream(profile: CompletionProfile): boolean {
   if (profile.outcome === 'client_aborted') return false;
   return ![

@@ -165,3 +165,25 @@ describe('the wait for a slot', () => {
     expect(state.expectedQueueWaitMs('ollama', 'm', 1)).toBeGreaterThan(70 * 4);
   });
 });
+
+describe('the circuit breaker', () => {
+  it('counts attempts abandoned on a slot, not those abandoned while queued behind other answers', () => {
+    const { state, begin, advance, now } = setUp();
+    // One slot (the default): a long answer holds it while five more wait past their deadline.
+    const finishLong = begin();
+    for (let queued = 0; queued < 5; queued++) {
+      const finishQueued = begin();
+      advance(300);
+      finishQueued('deadline_exceeded');
+    }
+    expect(state.breaker('ollama').state(now())).toBe('closed');
+    finishLong('ok');
+    // Five abandoned on the slot itself (the default threshold): the engine is stalling.
+    for (let stalled = 0; stalled < 5; stalled++) {
+      const finishStalled = begin();
+      advance(300);
+      finishStalled('deadline_exceeded');
+    }
+    expect(state.breaker('ollama').state(now())).toBe('open');
+  });
+});
