@@ -87,6 +87,7 @@ export async function runCell(
   const direct = summaries.direct!;
   const added = {
     floor: addedOver(direct, summaries.floor!),
+    ...(summaries.translator ? { translator: addedOver(direct, summaries.translator) } : {}),
     switchyard: addedOver(direct, summaries.switchyard!),
     ...(summaries.baseline ? { baseline: addedOver(direct, summaries.baseline) } : {}),
   };

@@ -9,9 +9,7 @@
  * With an IPC channel (spawned by the bench) it exits when its parent goes away.
  */
 import { Agent, createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { isMainModule, listenReferenceProxy, type ReferenceProxy, runReferenceProxy } from './proxy-main.js';
 
 /** Headers that describe one connection, not the message: a proxy must not forward them. */
 const hopByHop = new Set([
@@ -32,16 +30,11 @@ function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return result;
 }
 
-export interface PassthroughProxy {
-  url: string;
-  close(): Promise<void>;
-}
-
 export async function startPassthroughProxy(options: {
   upstream: string;
   host?: string;
   port?: number;
-}): Promise<PassthroughProxy> {
+}): Promise<ReferenceProxy> {
   const upstream = new URL(options.upstream);
   const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   const upstreamHost = upstream.host;
@@ -72,51 +65,9 @@ export async function startPassthroughProxy(options: {
     });
     incoming.pipe(proxied);
   });
-  server.keepAliveTimeout = 60_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        agent.destroy();
-      }),
-  };
+  return listenReferenceProxy(server, agent, options);
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-
-if (isMain) {
-  const { values } = parseArgs({
-    options: {
-      upstream: { type: 'string' },
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '0' },
-    },
-  });
-  if (values.upstream === undefined) {
-    console.error(
-      'usage: tsx bench/overhead/passthrough-proxy.ts --upstream http://127.0.0.1:11434 [--port 0]',
-    );
-    process.exit(2);
-  }
-  const proxy = await startPassthroughProxy({
-    upstream: values.upstream,
-    host: values.host,
-    port: Number(values.port),
-  });
-  console.log(proxy.url);
-  const stop = () => void proxy.close().finally(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  process.once('disconnect', stop);
+if (isMainModule(import.meta.url)) {
+  await runReferenceProxy('bench/overhead/passthrough-proxy.ts', startPassthroughProxy);
 }

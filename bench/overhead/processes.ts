@@ -29,6 +29,7 @@ export interface Proxy {
 export interface Processes {
   simulator: Proxy;
   floor: Proxy;
+  translator: Proxy;
   switchyard: Proxy;
   baseline?: Proxy;
 }
@@ -134,6 +135,13 @@ export async function startProcesses(
     ipc: true,
   });
   const floor = { child: floorChild, url: await firstLine(floorChild) };
+  const translatorChild = spawnChild({
+    name: 'translating proxy',
+    stderrLog: join(logDir, 'overhead-translator.log'),
+    args: [...tsx, 'bench/overhead/translating-proxy.ts', '--upstream', simulator.url],
+    ipc: true,
+  });
+  const translator = { child: translatorChild, url: await firstLine(translatorChild) };
   const cpuProfDir = settings.cpuProf ? join(outDir, 'profiles') : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const switchyard = await startSwitchyard({
@@ -155,7 +163,7 @@ export async function startProcesses(
         ...(settings.baselineNodeArgs ? { nodeArgs: settings.baselineNodeArgs } : {}),
       })
     : undefined;
-  return { simulator, floor, switchyard, ...(baseline ? { baseline } : {}) };
+  return { simulator, floor, translator, switchyard, ...(baseline ? { baseline } : {}) };
 }
 
 /**
@@ -189,7 +197,11 @@ export async function nativeBodyOf(
   return chat.body as Record<string, unknown>;
 }
 
-/** The request each target gets for one cell: Ollama-native for direct and floor, OpenAI for switchyard. */
+/**
+ * The request each target gets for one cell: Ollama-native for direct and floor, OpenAI for switchyard
+ * and the translating proxy (which also gets the native body's `keep_alive` and `options`, to ask Ollama
+ * for the same work).
+ */
 export function targetsFor(
   processes: Processes,
   nativeBody: Record<string, unknown>,
@@ -221,6 +233,19 @@ export function targetsFor(
       url: new URL('/api/chat', processes.floor.url),
       body: native,
       completed: nativeCompleted,
+    },
+    translator: {
+      name: 'translator',
+      url: new URL('/v1/chat/completions', processes.translator.url),
+      body: Buffer.from(
+        JSON.stringify({
+          ...switchyardBody,
+          stream,
+          keep_alive: nativeBody.keep_alive,
+          options: nativeBody.options,
+        }),
+      ),
+      completed: openaiCompleted,
     },
     switchyard: switchyardTarget('switchyard', processes.switchyard),
     ...(processes.baseline ? { baseline: switchyardTarget('baseline', processes.baseline) } : {}),

@@ -5,11 +5,14 @@
  */
 import type { TargetSummary } from './stats.js';
 
-/** The proxies measured against direct: the floor, switchyard and optionally a baseline switchyard. */
-export type ProxyName = 'floor' | 'switchyard' | 'baseline';
+/**
+ * The proxies measured against direct: the pass-through floor, the translating floor (the Ollama bench
+ * only), switchyard and optionally a baseline switchyard.
+ */
+export type ProxyName = 'floor' | 'translator' | 'switchyard' | 'baseline';
 export type TargetName = 'direct' | ProxyName;
 /** Every target, in the order they appear in tables. */
-export const targetOrder: readonly TargetName[] = ['direct', 'floor', 'switchyard', 'baseline'];
+export const targetOrder: readonly TargetName[] = ['direct', 'floor', 'translator', 'switchyard', 'baseline'];
 
 export interface Added {
   p50: number;
@@ -115,8 +118,8 @@ export function formatTable(cells: CellResult[]): string {
     'added p50',
     'added p99',
     'added TTFB p50',
-    'sy/floor p50',
-    'sy/floor p99',
+    '× floor p50',
+    '× floor p99',
     'CPU ms/req',
     'peak RSS MB',
   ];
@@ -126,8 +129,7 @@ export function formatTable(cells: CellResult[]): string {
       const summary = cell.targets[name];
       if (!summary) continue;
       const added = name === 'direct' ? undefined : cell.added[name];
-      const isSwitchyard = name === 'switchyard' || name === 'baseline';
-      const ratios = name === 'baseline' ? cell.baselineRatio : cell.ratio;
+      const overFloor = added && name !== 'floor';
       rows.push([
         cellLabel(cell) + (cell.truncated ? ' (capped)' : ''),
         name,
@@ -140,8 +142,8 @@ export function formatTable(cells: CellResult[]): string {
         added ? signed(added.p50) : '',
         added ? signed(added.p99) : '',
         added && cell.stream ? signed(added.firstByteP50) : '',
-        isSwitchyard ? ratio(ratios?.p50) : '',
-        isSwitchyard ? ratio(ratios?.p99) : '',
+        overFloor ? ratio(ratioOf(added.p50, cell.added.floor.p50)) : '',
+        overFloor ? ratio(ratioOf(added.p99, cell.added.floor.p99)) : '',
         summary.cpuMsPerRequest !== undefined ? summary.cpuMsPerRequest.toFixed(3) : '',
         name === 'switchyard'
           ? (cell.switchyardPeakRssBytes / 2 ** 20).toFixed(1)
@@ -173,4 +175,29 @@ export function formatVerdicts(verdicts: TargetVerdict[]): string {
       return `${verdict.pass ? 'PASS' : 'FAIL'}  ${verdict.name}: ${value} (target ${verdict.limit})`;
     })
     .join('\n');
+}
+
+/**
+ * Per cell at concurrency 1: what the translating floor adds over the pass-through floor (the cost of
+ * speaking OpenAI in front of Ollama at all), and switchyard against it. Context for the 2× target, not
+ * a target.
+ */
+export function formatTranslationFloor(cells: readonly CellResult[]): string {
+  const lines: string[] = [];
+  for (const cell of cells.filter((candidate) => candidate.concurrency === 1)) {
+    const translator = cell.added.translator;
+    const translatorCpu = cell.targets.translator?.cpuMsPerRequest;
+    const floorCpu = cell.targets.floor.cpuMsPerRequest;
+    const switchyardCpu = cell.targets.switchyard.cpuMsPerRequest;
+    if (!translator || translatorCpu === undefined || floorCpu === undefined || switchyardCpu === undefined)
+      continue;
+    lines.push(
+      `INFO  ${cellLabel(cell)}: the translating floor adds ${ms(translator.p50)} ms at p50 ` +
+        `(${ratio(ratioOf(translator.p50, cell.added.floor.p50))} the pass-through floor's), ` +
+        `CPU ${translatorCpu.toFixed(3)} ms/req (${ratio(translatorCpu / floorCpu)}); ` +
+        `switchyard adds ${ratio(ratioOf(cell.added.switchyard.p50, translator.p50))} its p50, ` +
+        `CPU ${ratio(switchyardCpu / translatorCpu)}`,
+    );
+  }
+  return lines.join('\n');
 }

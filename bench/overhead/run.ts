@@ -1,10 +1,12 @@
 /**
  * @module bench/overhead/run
  * The proxy-overhead benchmark (issue 2): how much latency switchyard adds to a local Ollama call,
- * against calling the (simulated) Ollama directly and against a floor, a bare `node:http` pass-through
- * proxy. The simulator, the floor and switchyard each run in their own process; the load generator runs
- * here. Targets are measured in small batches, round-robin, in a rotating order, so that the drift of a
- * shared, noisy machine affects all three equally and ratios within one run stay meaningful.
+ * against calling the (simulated) Ollama directly and against two floors: a bare `node:http` pass-through
+ * proxy (the issue's floor), and a minimal translating proxy (`translating-proxy.ts`: the least an
+ * OpenAI-compatible proxy in front of Ollama does). The simulator, the floors and switchyard each run in
+ * their own process; the load generator runs here. Targets are measured in small batches, round-robin, in
+ * a rotating order, so that the drift of a shared, noisy machine affects all alike and ratios within one
+ * run stay meaningful.
  *
  * `npx tsx bench/overhead/run.ts [--quick] [--cpu-prof] [--concurrency 1,32] [--requests-c1 N]
  * [--requests-c32 N] [--baseline <checkout>] [--node-args=<flags>] [--baseline-node-args=<flags>]`.
@@ -23,7 +25,14 @@ import { stopAll } from './children.js';
 import { destroyAgents } from './load.js';
 import { readMemory } from './process-stats.js';
 import { nativeBodyOf, type Processes, startProcesses, targetsFor } from './processes.js';
-import { cellLabel, evaluateTargets, formatTable, formatVerdicts, targetOrder } from './report.js';
+import {
+  cellLabel,
+  evaluateTargets,
+  formatTable,
+  formatTranslationFloor,
+  formatVerdicts,
+  targetOrder,
+} from './report.js';
 
 interface Settings {
   /** Simulator speed factor: divides every simulated delay. */
@@ -147,6 +156,7 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
       (stream) => targetsFor(running, nativeBody, switchyardBody, stream),
       {
         floor: running.floor.child.pid,
+        translator: running.translator.child.pid,
         switchyard: running.switchyard.child.pid,
         ...(running.baseline ? { baseline: running.baseline.child.pid } : {}),
       },
@@ -179,6 +189,7 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
       `switchyard RSS: peak under load ${(peakUnderLoad / 2 ** 20).toFixed(1)} MB, VmHWM ${(hwm / 2 ** 20).toFixed(1)} MB; floor proxy VmHWM ${((floorRss?.hwmBytes ?? 0) / 2 ** 20).toFixed(1)} MB`,
     );
     console.log(formatVerdicts(verdicts));
+    console.log(formatTranslationFloor(cells));
     for (const error of errors) console.log(`ERRORS  ${error}`);
 
     const resultPath = join(context.outDir, 'overhead.json');

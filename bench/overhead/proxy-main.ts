@@ -1,0 +1,73 @@
+/**
+ * @module bench/overhead/proxy-main
+ * The command line of the benchmark's reference proxies (`passthrough-proxy.ts`, `translating-proxy.ts`):
+ * `--upstream <url> [--host 127.0.0.1] [--port 0]`, prints the proxy's URL, and exits on SIGINT/SIGTERM
+ * or, when spawned by the bench with an IPC channel, when its parent goes away.
+ */
+import type { Agent, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+export interface ReferenceProxy {
+  url: string;
+  close(): Promise<void>;
+}
+
+export type StartReferenceProxy = (options: {
+  upstream: string;
+  host: string;
+  port: number;
+}) => Promise<ReferenceProxy>;
+
+/** Listens on `host:port` (keep-alive for a minute, as clients pool connections) and closes with the agent. */
+export async function listenReferenceProxy(
+  server: Server,
+  agent: Agent,
+  options: { host?: string; port?: number },
+): Promise<ReferenceProxy> {
+  server.keepAliveTimeout = 60_000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        agent.destroy();
+      }),
+  };
+}
+
+/** Whether the module at `moduleUrl` is the script node was started with. */
+export function isMainModule(moduleUrl: string): boolean {
+  return process.argv[1] !== undefined && moduleUrl === pathToFileURL(process.argv[1]).href;
+}
+
+export async function runReferenceProxy(script: string, start: StartReferenceProxy): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      upstream: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '0' },
+    },
+  });
+  if (values.upstream === undefined) {
+    console.error(`usage: tsx ${script} --upstream http://127.0.0.1:11434 [--port 0]`);
+    process.exit(2);
+  }
+  const proxy = await start({ upstream: values.upstream, host: values.host, port: Number(values.port) });
+  console.log(proxy.url);
+  const stop = () => void proxy.close().finally(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.once('disconnect', stop);
+}

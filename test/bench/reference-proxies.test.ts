@@ -1,0 +1,110 @@
+/**
+ * @module test/bench/reference-proxies
+ * The overhead benchmark's two floors must do their job, or the ratios against them mean nothing: the
+ * pass-through proxy hands Ollama's native answer on unchanged, and the translating proxy answers the
+ * OpenAI API (read here by the official `openai` SDK, streamed and not) from Ollama's native stream,
+ * asking Ollama for the same work (model, `keep_alive`, `options`).
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPassthroughProxy } from '../../bench/overhead/passthrough-proxy.js';
+import type { ReferenceProxy } from '../../bench/overhead/proxy-main.js';
+import { startTranslatingProxy } from '../../bench/overhead/translating-proxy.js';
+import { type OllamaSimulator, startOllamaSimulator } from '../../bench/upstreams/ollama/index.js';
+
+let simulator: OllamaSimulator;
+let passthrough: ReferenceProxy;
+let translating: ReferenceProxy;
+
+beforeAll(async () => {
+  simulator = await startOllamaSimulator({ port: 0, speedFactor: 1000, seed: 1 });
+  passthrough = await startPassthroughProxy({ upstream: simulator.url });
+  translating = await startTranslatingProxy({ upstream: simulator.url });
+});
+
+afterAll(async () => {
+  await Promise.all([passthrough.close(), translating.close()]);
+  await simulator.close();
+});
+
+const content = 'Reverse a list in TypeScript. [sim:tokens=6]';
+
+describe('pass-through proxy', () => {
+  it('hands the native answer on as it came', async () => {
+    const response = await fetch(`${passthrough.url}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'qwen2.5-coder:7b',
+        messages: [{ role: 'user', content }],
+        stream: false,
+      }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      done: boolean;
+      eval_count: number;
+      message: { content: string };
+    };
+    expect(body).toMatchObject({ done: true, eval_count: 6 });
+    expect(body.message.content.length).toBeGreaterThan(0);
+  });
+});
+
+describe('translating proxy', () => {
+  const client = () => new OpenAI({ baseURL: `${translating.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  // Fields outside the OpenAI API, forwarded so that Ollama does the same work for every target.
+  const extra = { keep_alive: '30m', options: { num_ctx: 8192 } };
+
+  it('answers a whole chat.completion with usage, from the native stream', async () => {
+    await fetch(`${simulator.url}/__sim/requests`, { method: 'DELETE' });
+    const completion = await client().chat.completions.create({
+      model: 'ollama/qwen2.5-coder:7b',
+      messages: [{ role: 'user', content }],
+      max_tokens: 50,
+      ...extra,
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    expect(completion.choices[0]?.finish_reason).toBe('stop');
+    expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    expect(completion.usage?.completion_tokens).toBe(6);
+    expect(completion.usage?.total_tokens).toBe(
+      (completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0),
+    );
+    const recorded = (await (await fetch(`${simulator.url}/__sim/requests`)).json()) as {
+      requests: Array<{ path: string; body: Record<string, unknown> }>;
+    };
+    expect(recorded.requests.at(-1)).toMatchObject({
+      path: '/api/chat',
+      body: {
+        model: 'qwen2.5-coder:7b',
+        stream: true,
+        keep_alive: '30m',
+        options: { num_ctx: 8192, num_predict: 50 },
+      },
+    });
+  });
+
+  it('streams OpenAI chunks the SDK assembles, ending with a finish reason and [DONE]', async () => {
+    const stream = await client().chat.completions.create({
+      model: 'ollama/qwen2.5-coder:7b',
+      messages: [{ role: 'user', content }],
+      stream: true,
+      ...extra,
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
+    let text = '';
+    const finishReasons: Array<string | null | undefined> = [];
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      finishReasons.push(chunk.choices[0]?.finish_reason);
+    }
+    expect(text.length).toBeGreaterThan(0);
+    expect(finishReasons.at(-1)).toBe('stop');
+    expect(finishReasons.slice(0, -1).every((reason) => reason === null)).toBe(true);
+  });
+
+  it('says so when Ollama does not know the model', async () => {
+    await expect(
+      client().chat.completions.create({ model: 'ollama/nope:1b', messages: [{ role: 'user', content }] }),
+    ).rejects.toMatchObject({ status: 502 });
+  });
+});
