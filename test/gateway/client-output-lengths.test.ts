@@ -1,0 +1,41 @@
+/**
+ * @module test/gateway/client-output-lengths
+ * Per-client answer-length statistics: an exponentially weighted geometric mean that tracks change, and
+ * a spread reported only once enough answers have come in.
+ */
+import { describe, expect, it } from 'vitest';
+import { ClientOutputLengths } from '../../src/gateway/client-output-lengths.js';
+
+describe('client output lengths', () => {
+  it('knows nothing of a client before its first answer, then starts at that answer', () => {
+    const lengths = new ClientOutputLengths();
+    expect(lengths.typicalTokens('a')).toBeUndefined();
+    lengths.record('a', 200);
+    expect(lengths.typicalTokens('a')).toBeCloseTo(200, 6);
+    expect(lengths.typicalTokens('b')).toBeUndefined();
+  });
+
+  it('moves a tenth of the way towards each new answer on the log scale', () => {
+    const lengths = new ClientOutputLengths();
+    lengths.record('a', 100);
+    lengths.record('a', 1000);
+    expect(lengths.typicalTokens('a')).toBeCloseTo(100 * 10 ** 0.1, 6);
+  });
+
+  it('reports the spread from the fifth answer on', () => {
+    const lengths = new ClientOutputLengths();
+    for (let answer = 0; answer < 4; answer++) lengths.record('a', answer % 2 === 0 ? 100 : 400);
+    expect(lengths.logSigma('a')).toBeUndefined();
+    lengths.record('a', 100);
+    expect(lengths.logSigma('a')).toBeGreaterThan(0);
+    const steady = new ClientOutputLengths();
+    for (let answer = 0; answer < 5; answer++) steady.record('b', 50);
+    expect(steady.logSigma('b')).toBe(0);
+  });
+
+  it('takes an empty answer as one token', () => {
+    const lengths = new ClientOutputLengths();
+    lengths.record('a', 0);
+    expect(lengths.typicalTokens('a')).toBe(1);
+  });
+});
