@@ -71,6 +71,9 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
     return fit;
   }
 
+  /** The slowdown evidence a candidate's latency model already includes (none: 1). */
+  const slowdownApplied = new WeakMap<LocalCandidate, number>();
+
   async function localCandidates(
     catalog: ModelCatalog,
     features: RequestFeatures,
@@ -94,7 +97,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
         // An abandoned attempt can say the model slowed down before any slow completion does.
         const fitted = latencyModelOf(provider.id, model.name, model.sizeBytes);
         const slowdown = state.slowdownEvidence(provider.id, model.name, speedOf(fitted));
-        candidates.push({
+        const candidate: LocalCandidate = {
           provider: provider.id,
           model: model.name,
           latency: slowdown > 1 ? slowedLatencyModel(fitted, slowdown) : fitted,
@@ -111,7 +114,9 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
           expectedCachedTokens: state.prefixCache.expectedCachedTokens(id, chain),
           available: state.breaker(provider.id).allows(now),
           successRate: state.outcomes.successRate(provider.id, model.name, features.complexity, now),
-        });
+        };
+        if (slowdown > 1) slowdownApplied.set(candidate, slowdown);
+        candidates.push(candidate);
       }
     }
     return candidates;
@@ -220,6 +225,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
             logSigma:
               Math.log(attempt.predicted.totalHighMs / attempt.predicted.totalMs) / normalQuantile(0.9),
             ...(candidate ? { speed: speedOf(candidate.latency) } : {}),
+            ...optional('slowdown', candidate && slowdownApplied.get(candidate)),
             ...optional('answer', plannedAnswer(attempt.predicted, features)),
           });
         }

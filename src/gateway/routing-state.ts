@@ -179,7 +179,8 @@ export class RoutingState implements AttemptObserver {
     this.slowdown.note(id, attempt, profile, running, this.plannedExpectations.get(attempt)?.speed);
     const breaker = this.breaker(attempt.provider.id);
     if (profile.outcome === 'ok') breaker.onSuccess();
-    else if (countsAgainstUpstream(profile) && !abandonedInQueue(profile, running)) breaker.onFailure(now);
+    else if (countsAgainstUpstream(profile) && !abandonedInQueue(attempt, profile, running))
+      breaker.onFailure(now);
     else breaker.onInconclusive();
 
     if (profile.costDollars) this.spend.add(profile.costDollars);
@@ -252,9 +253,17 @@ function key(provider: string, model: string): string {
  * engine: the engine is busy, not failing. The wait is the latency model's business; counted by the
  * breaker, a burst of long answers would shut a healthy engine out for a whole cool-down.
  */
-function abandonedInQueue(profile: CompletionProfile, running: RunningAttempt | undefined): boolean {
+function abandonedInQueue(
+  attempt: PlannedAttempt,
+  profile: CompletionProfile,
+  running: RunningAttempt | undefined,
+): boolean {
+  // Only a local engine has slots switchyard models; a cloud attempt that timed out did fail.
   return (
-    profile.outcome === 'deadline_exceeded' && running !== undefined && running.servedSince === undefined
+    attempt.provider.locality === 'local' &&
+    profile.outcome === 'deadline_exceeded' &&
+    running !== undefined &&
+    running.servedSince === undefined
   );
 }
 

@@ -19,6 +19,8 @@ export interface PlannedExpectation {
   logSigma?: number;
   /** The answer's predicted length and pace, to tell from its progress when it will end. */
   answer?: PlannedAnswer;
+  /** The slowdown evidence the prediction already included (absent: none). */
+  slowdown?: number;
 }
 
 /** An attempt started and not yet finished, with what routing expected of it. */
@@ -91,7 +93,8 @@ export class SlotTracker {
   /**
    * Expected (median) wait for a free slot on a model for a request arriving now: the running attempts
    * hold the slots, each for its predicted time with its predicted spread, and those queued behind them
-   * take their predicted service time each, first come first served; all of it stretched by `slowdown`.
+   * take their predicted service time each, first come first served; all of it stretched by `slowdown`
+   * (the evidence now) beyond what each prediction already included.
    */
   expectedQueueWaitMs(id: string, slots: number, slowdown: number, now: number): number {
     const attempts = [...this.running.values()].filter((attempt) => attempt.id === id);
@@ -106,7 +109,7 @@ export class SlotTracker {
         servedMs,
         serviceMs: attempt.serviceMs ?? attempt.totalMs ?? 2 * servedMs,
         logSigma: attempt.logSigma ?? unknownAttemptLogSigma,
-        slowdown,
+        slowdown: slowdown / (attempt.slowdown ?? 1),
         ...(attempt.answer ? { answer: attempt.answer } : {}),
         ...(firstEventAt !== undefined
           ? { progress: { tokens: pieces, sinceFirstTokenMs: now - firstEventAt } }
@@ -115,7 +118,9 @@ export class SlotTracker {
     });
     const queued = attempts
       .slice(slots)
-      .map((attempt) => (attempt.serviceMs ?? now - attempt.startedAt) * slowdown);
+      .map(
+        (attempt) => ((attempt.serviceMs ?? now - attempt.startedAt) * slowdown) / (attempt.slowdown ?? 1),
+      );
     return medianSlotWaitMs(holders, queued, slots);
   }
 

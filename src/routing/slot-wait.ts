@@ -12,7 +12,7 @@ export interface SlotHolder {
   totalMs: number;
   /** Spread (log scale) of that prediction. */
   logSigma: number;
-  /** It cannot run longer than this from its start (an answer stops at `max_tokens`). */
+  /** It runs no longer than this from its start (an answer stops at `max_tokens`). */
   longestMs?: number;
 }
 
@@ -29,20 +29,19 @@ export function medianSlotWaitMs(
   slots: number,
 ): number {
   if (holders.length < slots) return 0;
-  // P(holder still runs x ms from now | it runs now), from the log-normal survival function, cut off
-  // at the longest it can run (what lies beyond that ends exactly there).
+  // P(holder still runs x ms from now | it runs now), from the log-normal survival function. An answer
+  // that would run past the longest it can (max_tokens) stops there: that share of the distribution
+  // ends exactly at the cap, it does not vanish.
   const survival = (holder: SlotHolder, x: number) => {
-    const longest = holder.longestMs ?? Number.POSITIVE_INFINITY;
-    if (holder.elapsedMs + x >= longest) return 0;
+    if (holder.elapsedMs + x >= (holder.longestMs ?? Number.POSITIVE_INFINITY)) return 0;
     const sigma = Math.max(holder.logSigma, 0.05);
     const beyond = (t: number) => 1 - normalCdf(Math.log(Math.max(t, 1e-9) / holder.totalMs) / sigma);
-    const cut = Number.isFinite(longest) ? beyond(longest) : 0;
-    const now = beyond(holder.elapsedMs) - cut;
+    const now = beyond(holder.elapsedMs);
     return now <= 1e-12
       ? x <= 0
         ? 1
         : Math.exp(-x / Math.max(1, holder.elapsedMs))
-      : (beyond(holder.elapsedMs + x) - cut) / now;
+      : beyond(holder.elapsedMs + x) / now;
   };
   const medianOfFirst = (group: readonly SlotHolder[]) => {
     let low = 0;
@@ -87,12 +86,17 @@ export interface RunningView {
   answer?: PlannedAnswer;
   /** Once its first token came: tokens out so far, and the time since that first token. */
   progress?: { tokens: number; sinceFirstTokenMs: number };
-  /** How much slower than predicted the model runs now (1: as predicted). */
+  /** How much slower the model runs now than its prediction assumed (1: as assumed). */
   slowdown: number;
 }
 
-/** From this many tokens on, an answer's own pace is a better guide than the predicted one. */
-const tokensForMeasuredPace = 16;
+/** From this many intervals between tokens on, an answer's own pace is a better guide than the predicted one. */
+const intervalsForMeasuredPace = 15;
+/**
+ * Spread (log scale) of an answer's length when its client's is not learned yet: the length assumed is
+ * then a default or the output budget, and a real answer is often several times shorter or longer.
+ */
+const unknownLengthLogSigma = 0.8;
 
 /**
  * A running request as a slot holder. Until its first token, its time on the slot against its predicted
@@ -106,14 +110,19 @@ export function slotHolderOf(view: RunningView): SlotHolder {
   if (!answer || !progress || !(answer.expectedTokens > 0) || !(answer.msPerToken > 0)) {
     return { elapsedMs: view.servedMs, totalMs: view.serviceMs * view.slowdown, logSigma: view.logSigma };
   }
+  // n pieces span n − 1 intervals. A burst of lines read at once (after a stall of the event loop) has
+  // no pace to measure: the predicted one serves until the stream has spread over enough time.
+  const intervals = progress.tokens - 1;
+  const measured = intervals > 0 ? progress.sinceFirstTokenMs / intervals : 0;
+  const predicted = answer.msPerToken * view.slowdown;
   const msPerToken =
-    progress.tokens >= tokensForMeasuredPace
-      ? progress.sinceFirstTokenMs / progress.tokens
-      : answer.msPerToken * view.slowdown;
+    intervals >= intervalsForMeasuredPace && Number.isFinite(measured) && measured >= predicted / 10
+      ? measured
+      : predicted;
   return {
     elapsedMs: progress.tokens * msPerToken,
     totalMs: answer.expectedTokens * msPerToken,
-    logSigma: answer.lengthLogSigma ?? view.logSigma,
+    logSigma: answer.lengthLogSigma ?? unknownLengthLogSigma,
     ...(answer.maxTokens !== undefined ? { longestMs: answer.maxTokens * msPerToken } : {}),
   };
 }

@@ -33,13 +33,19 @@ function setUp() {
     log: () => undefined,
   });
   const provider = fakeProvider('ollama', async function* () {});
+  const cloud = fakeProvider('anthropic', async function* () {}, 'cloud');
   const request = parseChatRequest({ model: 'auto', messages: [{ role: 'user', content: 'hi' }] });
   /**
    * Starts an attempt predicted at 100 ms to its first token once it has a slot; the returned function
    * ends it with the given outcome (its duration: the time since it started).
    */
-  const begin = () => {
-    const planned: PlannedAttempt = { provider, model: 'm', predictedTtftMs: 100, firstTokenDeadlineMs: 300 };
+  const begin = (upstream: typeof provider = provider) => {
+    const planned: PlannedAttempt = {
+      provider: upstream,
+      model: 'm',
+      predictedTtftMs: 100,
+      firstTokenDeadlineMs: 300,
+    };
     state.planned(planned, { serviceMs: 500, ttftServiceMs: 100, speed: 1 });
     state.started(planned, request);
     const startedAt = now;
@@ -49,9 +55,9 @@ function setUp() {
         requestId: 'r',
         attempt: 0,
         startedAt,
-        provider: 'ollama',
+        provider: upstream.id,
         model: 'm',
-        locality: 'local',
+        locality: upstream.locality,
         streamed: true,
         outcome,
         durationMs,
@@ -89,7 +95,7 @@ function setUp() {
     });
     return state.started(planned, request);
   };
-  return { state, attempt, begin, advance, startAnswer, now: () => now };
+  return { state, attempt, begin, advance, startAnswer, cloud, now: () => now };
 }
 
 describe('slowdown evidence from abandoned attempts', () => {
@@ -159,7 +165,8 @@ describe('the wait for a slot', () => {
     progress.firstEventAt = now() - 200;
     progress.pieces = 115;
     const near = state.expectedQueueWaitMs('ollama', 'm', 1);
-    expect(near).toBeLessThanOrEqual((5 * 200) / 115);
+    // 115 pieces span 114 intervals.
+    expect(near).toBeLessThanOrEqual((5 * 200) / 114 + 1e-6);
     // Only 10 tokens out: most of a 100-token answer at the planned pace is still to come.
     progress.pieces = 10;
     expect(state.expectedQueueWaitMs('ollama', 'm', 1)).toBeGreaterThan(70 * 4);
@@ -185,5 +192,17 @@ describe('the circuit breaker', () => {
       finishStalled('deadline_exceeded');
     }
     expect(state.breaker('ollama').state(now())).toBe('open');
+  });
+
+  it('counts a cloud attempt that timed out, however many others ran beside it: switchyard models no cloud slots', () => {
+    const { state, begin, advance, cloud, now } = setUp();
+    const finishLong = begin(cloud);
+    for (let timedOut = 0; timedOut < 5; timedOut++) {
+      const finishTimedOut = begin(cloud);
+      advance(300);
+      finishTimedOut('deadline_exceeded');
+    }
+    expect(state.breaker('anthropic').state(now())).toBe('open');
+    finishLong('ok');
   });
 });

@@ -48,4 +48,21 @@ describe('slot tracker', () => {
     expect(tracker.expectedQueueWaitMs('m', 1, 1, 100)).toBeCloseTo(behindOne + 500, 0);
     expect(tracker.expectedQueueWaitMs('m', 2, 1, 100)).toBeGreaterThan(0);
   });
+
+  it('stretches a prediction by the slowdown seen since it was made, not by one it already included', () => {
+    const plain = new SlotTracker(1);
+    plain.start(plan(), 'm', { serviceMs: 500, logSigma: 0.1 }, 0);
+    const slowed = new SlotTracker(1);
+    // Planned under 3× slowdown evidence: its 1 500 ms already include it.
+    slowed.start(plan(), 'm', { serviceMs: 1500, logSigma: 0.1, slowdown: 3 }, 0);
+    expect(slowed.expectedQueueWaitMs('m', 1, 3, 100)).toBeCloseTo(
+      plain.expectedQueueWaitMs('m', 1, 3, 100),
+      6,
+    );
+    // The evidence gone since: the slowed plan is taken back to the model's own speed.
+    expect(slowed.expectedQueueWaitMs('m', 1, 1, 100)).toBeCloseTo(
+      plain.expectedQueueWaitMs('m', 1, 1, 100),
+      6,
+    );
+  });
 });

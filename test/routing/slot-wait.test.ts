@@ -17,11 +17,24 @@ describe('medianSlotWaitMs', () => {
     expect(medianSlotWaitMs([{ elapsedMs: 0, totalMs: 1000, logSigma: 0.3 }], [], 1)).toBeCloseTo(1000, -1);
   });
 
+  it('an answer that would run past the longest it can stops there: that share is not dropped', () => {
+    // Half of a log-normal around 1 000 ms lies beyond a cap at 1 000 ms: those answers end at the cap,
+    // so the median end is the cap itself, however wide the spread.
+    for (const logSigma of [0.3, 0.8]) {
+      const capped = medianSlotWaitMs([{ elapsedMs: 0, totalMs: 1000, logSigma, longestMs: 1000 }], [], 1);
+      expect(capped).toBeGreaterThan(990);
+      expect(capped).toBeLessThanOrEqual(1000 + 1e-6);
+    }
+    // A cap far beyond the distribution changes nothing.
+    const far = medianSlotWaitMs([{ elapsedMs: 0, totalMs: 1000, logSigma: 0.3, longestMs: 1e6 }], [], 1);
+    expect(far).toBeCloseTo(1000, -1);
+  });
+
   it('ends no later than the longest the holder can run', () => {
     const open = medianSlotWaitMs([{ elapsedMs: 900, totalMs: 1000, logSigma: 0.8 }], [], 1);
     const cut = medianSlotWaitMs([{ elapsedMs: 900, totalMs: 1000, logSigma: 0.8, longestMs: 1100 }], [], 1);
     expect(open).toBeGreaterThan(400);
-    expect(cut).toBeLessThanOrEqual(200);
+    expect(cut).toBeLessThanOrEqual(200 + 1e-6);
     expect(cut).toBeGreaterThan(0);
   });
 });
@@ -53,8 +66,32 @@ describe('slotHolderOf', () => {
   });
 
   it('streaming with enough tokens: at the pace of its own stream (a model slower than predicted shows)', () => {
+    // 50 tokens span 49 intervals in 4 500 ms.
+    const pace = 4500 / 49;
     const holder = slotHolderOf({ ...planned, progress: { tokens: 50, sinceFirstTokenMs: 4500 } });
-    expect(holder).toEqual({ elapsedMs: 4500, totalMs: 9000, logSigma: 0.4, longestMs: 23_040 });
+    expect(holder.elapsedMs).toBeCloseTo(50 * pace, 6);
+    expect(holder.totalMs).toBeCloseTo(100 * pace, 6);
+    expect(holder.longestMs).toBeCloseTo(256 * pace, 6);
+    expect(holder.logSigma).toBe(0.4);
+    // A measured pace already shows the slowdown: it is not stretched again.
+    expect(
+      slotHolderOf({ ...planned, slowdown: 3, progress: { tokens: 50, sinceFirstTokenMs: 4500 } }),
+    ).toEqual(holder);
+  });
+
+  it('a burst of lines read at once has no pace to measure: the predicted one serves', () => {
+    const burst = slotHolderOf({ ...planned, progress: { tokens: 50, sinceFirstTokenMs: 0 } });
+    expect(burst).toEqual({ elapsedMs: 50 * 30, totalMs: 100 * 30, logSigma: 0.4, longestMs: 256 * 30 });
+  });
+
+  it('a client whose answer lengths are not learned yet gets a wide length spread', () => {
+    const { lengthLogSigma: _, ...unlearned } = planned.answer!;
+    const holder = slotHolderOf({
+      ...planned,
+      answer: unlearned,
+      progress: { tokens: 10, sinceFirstTokenMs: 300 },
+    });
+    expect(holder.logSigma).toBeGreaterThanOrEqual(0.8);
   });
 
   it('an answer far along frees its slot sooner than its time on the slot alone suggests', () => {
@@ -72,7 +109,8 @@ describe('slotHolderOf', () => {
       [],
       1,
     );
-    expect(near).toBeLessThanOrEqual(5 * 30);
+    // At most 5 tokens left, at its own pace (90 tokens span 89 intervals in 2 700 ms).
+    expect(near).toBeLessThanOrEqual((5 * 2700) / 89 + 1e-6);
     expect(blind).toBeGreaterThan(3 * near);
   });
 
