@@ -36,6 +36,11 @@ interface NativeLine {
   error?: string;
 }
 
+/**
+ * Ollama streams only when the client does: a whole answer is one `stream: false` call and one object to
+ * parse. (switchyard always streams from Ollama, to measure the time to first token of every completion;
+ * that is its design's cost, not translation's.)
+ */
 function nativeBodyOf(body: OpenAiBody): string {
   const options: Record<string, unknown> = { ...body.options };
   if (body.max_tokens !== undefined) options.num_predict = body.max_tokens;
@@ -49,7 +54,7 @@ function nativeBodyOf(body: OpenAiBody): string {
           ? message.content
           : message.content.map((part) => part.text ?? '').join(''),
     })),
-    stream: true,
+    stream: body.stream === true,
     ...(body.keep_alive !== undefined ? { keep_alive: body.keep_alive } : {}),
     options,
   });
@@ -155,22 +160,47 @@ export async function startTranslatingProxy(options: {
         }
         answer.setEncoding('utf8');
         let partial = '';
-        answer.on('data', (piece: string) => {
-          const lines = (partial + piece).split('\n');
-          partial = lines.pop() ?? '';
+        let ended = false;
+        const stop = (message: string) => {
+          ended = true;
+          answer.destroy();
+          fail(outgoing, 502, message);
+        };
+        /** Translates complete lines; false once the answer ended or failed. */
+        const take = (lines: readonly string[]) => {
           let text = '';
           for (const line of lines) {
             if (line.length === 0) continue;
-            const parsed = JSON.parse(line) as NativeLine;
+            let parsed: NativeLine;
+            try {
+              parsed = JSON.parse(line) as NativeLine;
+            } catch {
+              stop('Ollama sent a line that is not JSON');
+              return;
+            }
             if (parsed.error !== undefined) {
-              fail(outgoing, 502, parsed.error);
+              stop(parsed.error);
               return;
             }
             text += writer.line(parsed);
+            if (parsed.done) ended = true;
           }
           // The lines of one read leave in one write, as switchyard does.
           if (text.length > 0) outgoing.write(text);
           if (text.endsWith('data: [DONE]\n\n')) outgoing.end();
+        };
+        answer.on('data', (piece: string) => {
+          if (ended) return;
+          const lines = (partial + piece).split('\n');
+          partial = lines.pop() ?? '';
+          take(lines);
+        });
+        answer.on('end', () => {
+          if (!ended) take([partial]);
+          if (!ended) stop('Ollama ended the answer before its last line');
+        });
+        answer.on('aborted', () => {
+          if (!ended) stop('the connection to Ollama broke');
         });
       },
     );

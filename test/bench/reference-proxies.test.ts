@@ -56,7 +56,7 @@ describe('translating proxy', () => {
   // Fields outside the OpenAI API, forwarded so that Ollama does the same work for every target.
   const extra = { keep_alive: '30m', options: { num_ctx: 8192 } };
 
-  it('answers a whole chat.completion with usage, from the native stream', async () => {
+  it('answers a whole chat.completion with usage, from one native answer', async () => {
     await fetch(`${simulator.url}/__sim/requests`, { method: 'DELETE' });
     const completion = await client().chat.completions.create({
       model: 'ollama/qwen2.5-coder:7b',
@@ -77,7 +77,7 @@ describe('translating proxy', () => {
       path: '/api/chat',
       body: {
         model: 'qwen2.5-coder:7b',
-        stream: true,
+        stream: false,
         keep_alive: '30m',
         options: { num_ctx: 8192, num_predict: 50 },
       },
@@ -106,5 +106,32 @@ describe('translating proxy', () => {
     await expect(
       client().chat.completions.create({ model: 'ollama/nope:1b', messages: [{ role: 'user', content }] }),
     ).rejects.toMatchObject({ status: 502 });
+  });
+
+  it.each([
+    { kind: 'malformed-line', afterChunks: 2 },
+    { kind: 'error-line', afterChunks: 2 },
+    { kind: 'cut-stream', afterChunks: 2 },
+  ] as const)('ends a stream that breaks ($kind) as an error, and keeps serving', async (fault) => {
+    simulator.setFault({ ...fault, times: 1 });
+    const reading = (async () => {
+      const stream = await client().chat.completions.create({
+        model: 'ollama/qwen2.5-coder:7b',
+        messages: [{ role: 'user', content: 'Explain closures. [sim:tokens=12]' }],
+        stream: true,
+        ...extra,
+      } as OpenAI.ChatCompletionCreateParamsStreaming);
+      for await (const _ of stream) {
+        // read to the end, or to the error
+      }
+    })();
+    await expect(reading).rejects.toThrow();
+    simulator.setFault(null);
+    const next = await client().chat.completions.create({
+      model: 'ollama/qwen2.5-coder:7b',
+      messages: [{ role: 'user', content }],
+      ...extra,
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    expect(next.choices[0]?.finish_reason).toBe('stop');
   });
 });
