@@ -7,7 +7,12 @@ import type { ChatRequest } from '../openai/chat-request.js';
 import type { CompletionOutcome, CompletionProfile } from '../profiler/completion-profile.js';
 import type { ChatEvent, EngineTimings, Usage } from '../providers/provider.js';
 import { engineFields, type StartingProfile, usageFields } from './attempt-profile.js';
-import type { AttemptProgress, AttemptRunnerDeps, PlannedAttempt } from './attempt-types.js';
+import {
+  type AttemptProgress,
+  type AttemptRunnerDeps,
+  type PlannedAttempt,
+  piecesPerLap,
+} from './attempt-types.js';
 
 export class AttemptRecord {
   private timeToFirstTokenMs: number | undefined;
@@ -49,10 +54,10 @@ export class AttemptRecord {
     switch (event.type) {
       case 'text-delta':
         this.textCharacters += event.text.length;
-        if (this.progress) this.progress.pieces += 1;
+        this.countPiece();
         return;
       case 'reasoning-delta':
-        if (this.progress) this.progress.pieces += 1;
+        this.countPiece();
         return;
       case 'tool-call-start':
         this.toolCalls[event.index] = { name: event.name, arguments: '' };
@@ -60,7 +65,7 @@ export class AttemptRecord {
       case 'tool-call-delta': {
         const call = this.toolCalls[event.index];
         if (call) call.arguments += event.argumentsDelta;
-        if (this.progress) this.progress.pieces += 1;
+        this.countPiece();
         return;
       }
       case 'finish':
@@ -70,6 +75,17 @@ export class AttemptRecord {
         return;
       default:
         return;
+    }
+  }
+
+  /** One more piece of the answer; every `piecesPerLap` pieces, the time (one clock read per lap). */
+  private countPiece(): void {
+    const progress = this.progress;
+    if (!progress) return;
+    progress.pieces += 1;
+    if (progress.pieces % piecesPerLap === 0) {
+      progress.previousLapAt = progress.lapAt;
+      progress.lapAt = this.deps.clock.now();
     }
   }
 

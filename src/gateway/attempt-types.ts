@@ -49,7 +49,16 @@ export interface AttemptProgress {
   firstEventAt?: number;
   /** Text, reasoning and tool-argument pieces so far: about one token each on Ollama's stream. */
   pieces: number;
+  /**
+   * `clock.now()` at the latest two multiples of `piecesPerLap` pieces: the answer's recent pace, which a
+   * slowdown in the middle of an answer shows at once (its average pace since the first token does not).
+   */
+  lapAt?: number;
+  previousLapAt?: number;
 }
+
+/** Pieces between two marks of `AttemptProgress.lapAt`. */
+export const piecesPerLap = 16;
 
 /** Hooks for live routing state: in-flight counts, breakers, prefix caches, outcome learning. */
 export interface AttemptObserver {

@@ -141,11 +141,14 @@ export class RoutingState implements AttemptObserver {
   }
 
   /**
-   * How much slower than predicted a model is running right now (1 when there is no evidence of it):
-   * see `SlowdownEvidence.factor`.
+   * How much slower than predicted a model is running right now (1 when there is no evidence of it): the
+   * larger of what its abandoned attempts showed (`SlowdownEvidence.factor`) and the recent pace of its
+   * answers streaming now (`SlotTracker.paceSlowdown`), which shows a slowdown as soon as one answer runs
+   * through it, before any attempt fails or completes.
    */
   slowdownEvidence(provider: string, model: string, currentSpeed: number): number {
-    return this.slowdown.factor(key(provider, model), currentSpeed);
+    const id = key(provider, model);
+    return Math.max(this.slowdown.factor(id, currentSpeed), this.slots.paceSlowdown(id, currentSpeed));
   }
 
   /**

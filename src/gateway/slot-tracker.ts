@@ -5,7 +5,7 @@
  * from these, how long a request arriving now would wait for a free slot. Time comes in as `now`.
  */
 import { medianSlotWaitMs, type PlannedAnswer, slotHolderOf } from '../routing/slot-wait.js';
-import type { AttemptProgress, PlannedAttempt } from './attempt-runner.js';
+import { type AttemptProgress, type PlannedAttempt, piecesPerLap } from './attempt-types.js';
 
 /** What routing predicted for an attempt it planned. */
 export interface PlannedExpectation {
@@ -35,6 +35,14 @@ export interface RunningAttempt extends Partial<PlannedExpectation> {
   /** Predicted total time from the attempt's start, queue wait included. */
   totalMs?: number;
 }
+
+/**
+ * A recent pace this much slower than predicted or more is taken for a slowdown. Below it, it could be the
+ * decode rate falling as the answer's context grows, jitter, or a client reading slowly.
+ */
+const paceNoiseFactor = 1.3;
+/** Like all slowdown evidence, capped: a stream that stalled for a while is not a 100× slower engine. */
+const maximumPaceSlowdown = 10;
 
 /** Spread assumed for an attempt routing did not predict. */
 const unknownAttemptLogSigma = 0.5;
@@ -122,6 +130,27 @@ export class SlotTracker {
         (attempt) => ((attempt.serviceMs ?? now - attempt.startedAt) * slowdown) / (attempt.slowdown ?? 1),
       );
     return medianSlotWaitMs(holders, queued, slots);
+  }
+
+  /**
+   * How much slower than the current fit a model decodes right now, from the recent pace of its answers
+   * that are streaming (their last lap of `piecesPerLap` pieces against the pace their plan predicted,
+   * rescaled from the speed the plan assumed to `currentSpeed`). The largest of them; 1 when none shows
+   * a slowdown beyond the noise of pace within an answer. Unlike a long answer, a slow pace per token is
+   * evidence: how many tokens an answer has does not change how fast each comes.
+   */
+  paceSlowdown(id: string, currentSpeed: number): number {
+    let slowest = 1;
+    for (const attempt of this.running.values()) {
+      if (attempt.id !== id) continue;
+      const { lapAt, previousLapAt } = attempt.progress;
+      const planned = attempt.answer?.msPerToken;
+      if (lapAt === undefined || previousLapAt === undefined || !planned || !attempt.speed) continue;
+      const recentMsPerToken = (lapAt - previousLapAt) / piecesPerLap;
+      const factor = (recentMsPerToken * currentSpeed) / (planned * attempt.speed);
+      if (factor > slowest) slowest = factor;
+    }
+    return slowest >= paceNoiseFactor ? Math.min(slowest, maximumPaceSlowdown) : 1;
   }
 
   /** A slot freed up: the oldest attempts of the model (first come, first served) now hold the slots. */

@@ -93,6 +93,21 @@ describe('startAttempts', () => {
     expect(progresses[0]?.pieces).toBe(3);
   });
 
+  it('marks the time of every sixteenth piece, for the answer’s recent pace', async () => {
+    const { run, progresses } = setup();
+    const local = fakeProvider('ollama', async function* () {
+      for (let piece = 0; piece < 40; piece++) yield { type: 'text-delta', text: 'x' } satisfies ChatEvent;
+      yield finish;
+    });
+    const started = await run([{ provider: local, model: 'qwen' }]);
+    await drain(started.events);
+    expect(progresses[0]).toMatchObject({
+      pieces: 40,
+      lapAt: 1_700_000_000_000,
+      previousLapAt: 1_700_000_000_000,
+    });
+  });
+
   it('retries a retryable error before the first event with exponential backoff', async () => {
     const { run, records, sleeps, metrics } = setup();
     const provider = fakeProvider('ollama', flaky(2, overloaded));

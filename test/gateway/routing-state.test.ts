@@ -153,6 +153,25 @@ describe('slowdown evidence from abandoned attempts', () => {
   });
 });
 
+describe('slowdown evidence from the pace of answers streaming now', () => {
+  it('shows before any attempt fails or completes, and is the larger of the two kinds of evidence', () => {
+    const { state, advance, now } = setUp();
+    const planned: PlannedAttempt = { provider: fakeProvider('ollama', async function* () {}), model: 'm' };
+    state.planned(planned, { serviceMs: 4000, speed: 1, answer: { expectedTokens: 400, msPerToken: 10 } });
+    const progress = state.started(
+      planned,
+      parseChatRequest({ model: 'auto', messages: [{ role: 'user', content: 'hi' }] }),
+    );
+    advance(2000);
+    expect(state.slowdownEvidence('ollama', 'm', 1)).toBe(1);
+    // Its last 16 tokens came 40 ms apart: four times slower than planned.
+    progress.pieces = 48;
+    progress.previousLapAt = now() - 640;
+    progress.lapAt = now();
+    expect(state.slowdownEvidence('ollama', 'm', 1)).toBeCloseTo(4, 6);
+  });
+});
+
 describe('the wait for a slot', () => {
   it('reads how far the answer on the slot has got: one near max_tokens frees it soon', () => {
     const { state, startAnswer, advance, now } = setUp();

@@ -65,4 +65,24 @@ describe('slot tracker', () => {
       6,
     );
   });
+
+  it('reads a slowdown from the recent pace of an answer streaming now, relative to the current fit', () => {
+    const tracker = new SlotTracker(2);
+    const answer = { expectedTokens: 400, msPerToken: 10 };
+    const progress = tracker.start(plan(), 'm', { serviceMs: 4000, speed: 100, answer }, 0);
+    // No lap yet: no evidence.
+    expect(tracker.paceSlowdown('m', 100)).toBe(1);
+    // Its last 16 pieces took 480 ms: 30 ms a token against the 10 predicted.
+    progress.pieces = 64;
+    progress.previousLapAt = 1000;
+    progress.lapAt = 1480;
+    expect(tracker.paceSlowdown('m', 100)).toBeCloseTo(3, 6);
+    // A fit that has since learned the slowdown (a third of the speed) expects that pace: no evidence.
+    expect(tracker.paceSlowdown('m', 100 / 3)).toBe(1);
+    // Within the noise of pace inside an answer (11 ms a token): no evidence.
+    progress.lapAt = 1176;
+    expect(tracker.paceSlowdown('m', 100)).toBe(1);
+    // Another model's answers say nothing about this one.
+    expect(tracker.paceSlowdown('n', 100)).toBe(1);
+  });
 });
