@@ -21,7 +21,13 @@ import type { AttemptAnswer, AttemptObserver, AttemptProgress, PlannedAttempt } 
 import { ClientOutputLengths } from './client-output-lengths.js';
 import type { Clock } from './clock.js';
 import { DailySpend } from './daily-spend.js';
-import { type PlannedExpectation, type RunningAttempt, SlotTracker } from './slot-tracker.js';
+import {
+  isPaceSlowdown,
+  type PlannedExpectation,
+  type RunningAttempt,
+  recentPaceAgainstPlan,
+  SlotTracker,
+} from './slot-tracker.js';
 import { SlowdownEvidence } from './slowdown-evidence.js';
 
 export type { PlannedExpectation } from './slot-tracker.js';
@@ -179,7 +185,11 @@ export class RoutingState implements AttemptObserver {
     const id = key(attempt.provider.id, attempt.model);
     const now = this.options.clock.now();
     const running = this.slots.finish(attempt, id, now);
-    this.slowdown.note(id, attempt, profile, running, this.plannedExpectations.get(attempt)?.speed);
+    const plannedSpeed = this.plannedExpectations.get(attempt)?.speed;
+    this.slowdown.note(id, attempt, profile, running, plannedSpeed);
+    // The pace evidence of an answer that ran slow outlives it (after the completion above is counted).
+    const pace = running && attempt.provider.locality === 'local' ? recentPaceAgainstPlan(running) : 0;
+    if (isPaceSlowdown(pace)) this.slowdown.notePace(id, pace, plannedSpeed, profile.durationMs);
     const breaker = this.breaker(attempt.provider.id);
     if (profile.outcome === 'ok') breaker.onSuccess();
     else if (countsAgainstUpstream(profile) && !abandonedInQueue(attempt, profile, running))

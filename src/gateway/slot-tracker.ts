@@ -142,15 +142,11 @@ export class SlotTracker {
   paceSlowdown(id: string, currentSpeed: number): number {
     let slowest = 1;
     for (const attempt of this.running.values()) {
-      if (attempt.id !== id) continue;
-      const { lapAt, previousLapAt } = attempt.progress;
-      const planned = attempt.answer?.msPerToken;
-      if (lapAt === undefined || previousLapAt === undefined || !planned || !attempt.speed) continue;
-      const recentMsPerToken = (lapAt - previousLapAt) / piecesPerLap;
-      const factor = (recentMsPerToken * currentSpeed) / (planned * attempt.speed);
+      if (attempt.id !== id || !attempt.speed) continue;
+      const factor = (recentPaceAgainstPlan(attempt) * currentSpeed) / attempt.speed;
       if (factor > slowest) slowest = factor;
     }
-    return slowest >= paceNoiseFactor ? Math.min(slowest, maximumPaceSlowdown) : 1;
+    return isPaceSlowdown(slowest) ? Math.min(slowest, maximumPaceSlowdown) : 1;
   }
 
   /** A slot freed up: the oldest attempts of the model (first come, first served) now hold the slots. */
@@ -163,4 +159,20 @@ export class SlotTracker {
       held += 1;
     }
   }
+}
+
+/**
+ * How much slower than its plan predicted an answer's last lap ran (0 when there is no lap to read or no
+ * prediction): relative to the speed the plan assumed, so a caller can rescale it to a newer fit.
+ */
+export function recentPaceAgainstPlan(attempt: RunningAttempt): number {
+  const { lapAt, previousLapAt } = attempt.progress;
+  const planned = attempt.answer?.msPerToken;
+  if (lapAt === undefined || previousLapAt === undefined || !planned) return 0;
+  return (lapAt - previousLapAt) / piecesPerLap / planned;
+}
+
+/** Whether a pace this much slower than planned is a slowdown, not noise. */
+export function isPaceSlowdown(factor: number): boolean {
+  return factor >= paceNoiseFactor;
 }

@@ -1,8 +1,8 @@
 /**
  * @module gateway/slowdown-evidence
  * How much slower than predicted a local model is running right now, from evidence that arrives before
- * any completion does: its latest attempt abandoned for want of a first token. Completions of the model
- * and time both retire that evidence.
+ * any completion does: its latest attempt abandoned for want of a first token, or the slow pace of an
+ * answer that has just ended. Completions of the model and time both retire that evidence.
  */
 import type { CompletionProfile } from '../profiler/completion-profile.js';
 import type { PlannedAttempt } from './attempt-runner.js';
@@ -87,6 +87,22 @@ export class SlowdownEvidence {
     } else if (profile.outcome === 'ok' && abandoned) {
       abandoned.completionsSince += 1;
       if (abandoned.completionsSince >= 2) this.abandonments.delete(id);
+    }
+  }
+
+  /**
+   * An answer that has just ended ran its last lap `factor` times slower than its plan predicted. While it
+   * streamed, the slot tracker read that pace live; once it has ended, nothing else may show the
+   * slowdown until completions teach the latency fit, so it is kept as evidence under the same rules as
+   * an abandoned attempt's (retired by two completions of the model, or after ten times its duration).
+   */
+  notePace(id: string, factor: number, plannedSpeed: number | undefined, durationMs: number): void {
+    const now = this.clock.now();
+    const held = this.abandonments.get(id);
+    const current = held && now < held.expiresAt ? held : undefined;
+    if (factor >= (current?.factor ?? 1)) {
+      const expiresAt = now + slowdownEvidenceLifetimes * durationMs;
+      this.abandonments.set(id, { factor, speed: plannedSpeed, completionsSince: 0, expiresAt });
     }
   }
 }

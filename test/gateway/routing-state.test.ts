@@ -170,6 +170,48 @@ describe('slowdown evidence from the pace of answers streaming now', () => {
     progress.lapAt = now();
     expect(state.slowdownEvidence('ollama', 'm', 1)).toBeCloseTo(4, 6);
   });
+
+  it('outlives the slow answer that showed it, until two completions of the model come in', () => {
+    const { state, advance, now, attempt } = setUp();
+    const request = parseChatRequest({ model: 'auto', messages: [{ role: 'user', content: 'hi' }] });
+    const planned: PlannedAttempt = { provider: fakeProvider('ollama', async function* () {}), model: 'm' };
+    state.planned(planned, { serviceMs: 4000, speed: 1, answer: { expectedTokens: 400, msPerToken: 10 } });
+    const progress = state.started(planned, request);
+    const startedAt = now();
+    advance(5000);
+    progress.pieces = 400;
+    progress.previousLapAt = now() - 480;
+    progress.lapAt = now();
+    state.finished(
+      planned,
+      request,
+      {
+        requestId: 'slow',
+        attempt: 0,
+        startedAt,
+        provider: 'ollama',
+        model: 'm',
+        locality: 'local',
+        streamed: true,
+        outcome: 'ok',
+        durationMs: 5000,
+        promptChars: 2,
+        estimatedPromptTokens: 1,
+        messageCount: 1,
+        toolCount: 0,
+        imageCount: 0,
+        timeToFirstTokenMs: 100,
+        completionTokens: 400,
+      },
+      { failed: false, finishReason: 'stop', textCharacters: 400, toolCalls: [] },
+    );
+    // Its last lap ran 30 ms a token against 10: nothing streams now, and the evidence holds.
+    expect(state.slowdownEvidence('ollama', 'm', 1)).toBeCloseTo(3, 6);
+    attempt('ok', 100);
+    expect(state.slowdownEvidence('ollama', 'm', 1)).toBeCloseTo(3, 6);
+    attempt('ok', 100);
+    expect(state.slowdownEvidence('ollama', 'm', 1)).toBe(1);
+  });
 });
 
 describe('the wait for a slot', () => {
