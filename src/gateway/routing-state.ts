@@ -22,10 +22,9 @@ import { ClientOutputLengths } from './client-output-lengths.js';
 import type { Clock } from './clock.js';
 import { DailySpend } from './daily-spend.js';
 import {
-  isPaceSlowdown,
   type PlannedExpectation,
+  queuedThroughout,
   type RunningAttempt,
-  recentPaceAgainstPlan,
   SlotTracker,
 } from './slot-tracker.js';
 import { SlowdownEvidence } from './slowdown-evidence.js';
@@ -185,11 +184,7 @@ export class RoutingState implements AttemptObserver {
     const id = key(attempt.provider.id, attempt.model);
     const now = this.options.clock.now();
     const running = this.slots.finish(attempt, id, now);
-    const plannedSpeed = this.plannedExpectations.get(attempt)?.speed;
-    this.slowdown.note(id, attempt, profile, running, plannedSpeed);
-    // The pace evidence of an answer that ran slow outlives it (after the completion above is counted).
-    const pace = running && attempt.provider.locality === 'local' ? recentPaceAgainstPlan(running) : 0;
-    if (isPaceSlowdown(pace)) this.slowdown.notePace(id, pace, plannedSpeed, profile.durationMs);
+    this.slowdown.note(id, attempt, profile, running, this.plannedExpectations.get(attempt)?.speed);
     const breaker = this.breaker(attempt.provider.id);
     if (profile.outcome === 'ok') breaker.onSuccess();
     else if (countsAgainstUpstream(profile) && !abandonedInQueue(attempt, profile, running))
@@ -275,8 +270,7 @@ function abandonedInQueue(
   return (
     attempt.provider.locality === 'local' &&
     profile.outcome === 'deadline_exceeded' &&
-    running !== undefined &&
-    running.servedSince === undefined
+    queuedThroughout(running)
   );
 }
 

@@ -176,3 +176,11 @@ export function recentPaceAgainstPlan(attempt: RunningAttempt): number {
 export function isPaceSlowdown(factor: number): boolean {
   return factor >= paceNoiseFactor;
 }
+
+/**
+ * Whether an attempt never got a slot while it ran: switchyard's first-come-first-served model of the
+ * engine had it queued behind other answers the whole time (undefined: not tracked, so not known to).
+ */
+export function queuedThroughout(running: RunningAttempt | undefined): boolean {
+  return running !== undefined && running.servedSince === undefined;
+}

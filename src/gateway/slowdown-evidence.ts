@@ -7,7 +7,12 @@
 import type { CompletionProfile } from '../profiler/completion-profile.js';
 import type { PlannedAttempt } from './attempt-runner.js';
 import type { Clock } from './clock.js';
-import type { RunningAttempt } from './slot-tracker.js';
+import {
+  isPaceSlowdown,
+  queuedThroughout,
+  type RunningAttempt,
+  recentPaceAgainstPlan,
+} from './slot-tracker.js';
 
 /** Evidence of a slowdown is capped: it is a lower bound on a change, not a measurement. */
 const maximumSlowdownEvidence = 10;
@@ -57,12 +62,17 @@ export class SlowdownEvidence {
   }
 
   /**
-   * A local attempt abandoned for want of a first token took at least its time on a slot ÷ its predicted
-   * first token on a slot longer than predicted. That evidence holds until two completions of the model
-   * have come in (by then the latency fit has seen the change, if there is one).
-   * Only the time it held a slot counts: an attempt that spent its deadline queued behind long answers
-   * shows how long those ran, not how fast the engine is (taken for a slowdown, such a stall made a model
-   * that had just been learned right look three times slower again for the next twenty requests).
+   * What a local attempt that has just ended says about the model's speed.
+   * - Abandoned for want of a first token, it took at least its time on a slot ÷ its predicted first
+   *   token on a slot longer than predicted. Only the time it held a slot counts: an attempt that spent
+   *   its deadline queued behind long answers shows how long those ran, not how fast the engine is (taken
+   *   for a slowdown, such a stall made a model that had just been learned right look three times slower
+   *   again for the next twenty requests).
+   * - Whatever its outcome, if its last lap ran slow (`recentPaceAgainstPlan`): while it streamed the slot
+   *   tracker read that pace live; once it has ended nothing else may show the slowdown until completions
+   *   teach the latency fit, so it is kept.
+   * Either evidence holds until two completions of the model have come in (by then the latency fit has
+   * seen the change, if there is one). A completion counts before its own pace is kept.
    * `running` is what the slot tracker knew of the attempt; `plannedSpeed`, the speed routing assumed.
    */
   note(
@@ -74,35 +84,38 @@ export class SlowdownEvidence {
   ): void {
     if (attempt.provider.locality !== 'local') return;
     const now = this.clock.now();
-    const held = this.abandonments.get(id);
-    const abandoned = held && now < held.expiresAt ? held : undefined;
     if (profile.outcome === 'deadline_exceeded' && attempt.predictedTtftMs) {
-      if (running && running.servedSince === undefined) return;
+      if (queuedThroughout(running)) return;
       const servedMs = running?.servedSince !== undefined ? now - running.servedSince : profile.durationMs;
       const factor = servedMs / (running?.ttftServiceMs ?? attempt.predictedTtftMs);
-      if (factor > 1 && factor >= (abandoned?.factor ?? 1)) {
-        const expiresAt = now + slowdownEvidenceLifetimes * profile.durationMs;
-        this.abandonments.set(id, { factor, speed: plannedSpeed, completionsSince: 0, expiresAt });
+      if (factor > 1) this.remember(id, factor, plannedSpeed, profile.durationMs, now);
+    } else if (profile.outcome === 'ok') {
+      const abandoned = this.current(id, now);
+      if (abandoned) {
+        abandoned.completionsSince += 1;
+        if (abandoned.completionsSince >= 2) this.abandonments.delete(id);
       }
-    } else if (profile.outcome === 'ok' && abandoned) {
-      abandoned.completionsSince += 1;
-      if (abandoned.completionsSince >= 2) this.abandonments.delete(id);
     }
+    const pace = running ? recentPaceAgainstPlan(running) : 0;
+    if (isPaceSlowdown(pace)) this.remember(id, pace, plannedSpeed, profile.durationMs, now);
   }
 
-  /**
-   * An answer that has just ended ran its last lap `factor` times slower than its plan predicted. While it
-   * streamed, the slot tracker read that pace live; once it has ended, nothing else may show the
-   * slowdown until completions teach the latency fit, so it is kept as evidence under the same rules as
-   * an abandoned attempt's (retired by two completions of the model, or after ten times its duration).
-   */
-  notePace(id: string, factor: number, plannedSpeed: number | undefined, durationMs: number): void {
-    const now = this.clock.now();
+  /** The model's evidence unless it has lapsed. */
+  private current(id: string, now: number): Abandonment | undefined {
     const held = this.abandonments.get(id);
-    const current = held && now < held.expiresAt ? held : undefined;
-    if (factor >= (current?.factor ?? 1)) {
-      const expiresAt = now + slowdownEvidenceLifetimes * durationMs;
-      this.abandonments.set(id, { factor, speed: plannedSpeed, completionsSince: 0, expiresAt });
-    }
+    return held && now < held.expiresAt ? held : undefined;
+  }
+
+  /** New evidence replaces what is held unless that shows a larger slowdown. */
+  private remember(
+    id: string,
+    factor: number,
+    speed: number | undefined,
+    durationMs: number,
+    now: number,
+  ): void {
+    if (factor < (this.current(id, now)?.factor ?? 1)) return;
+    const expiresAt = now + slowdownEvidenceLifetimes * durationMs;
+    this.abandonments.set(id, { factor, speed, completionsSince: 0, expiresAt });
   }
 }
