@@ -10,6 +10,7 @@ import type { BenchModule, BenchOutcome } from './suite.js';
 /** Every bench, in the order they run. Adding one is adding one line here. */
 const benches: Record<string, () => Promise<BenchModule>> = {
   overhead: () => import('./overhead/run.js'),
+  'sampler-stall': () => import('./overhead/sampler-stall.js'),
   'cloud-overhead': () => import('./cloud-overhead/run.js'),
   decide: () => import('./routing/decide-bench.js'),
   routing: () => import('./routing/run.js'),

@@ -14,8 +14,8 @@ import { createProfileWriter } from './profile-writer.js';
 import {
   createSystemSampler,
   type LatestSystemSample,
-  readSystemSample,
   type SampleSystem,
+  sampleThisMachine,
 } from './system-sampler.js';
 
 export interface ProfilerOptions {
@@ -67,7 +67,7 @@ export function createProfiler(options: ProfilerOptions): Profiler {
     flushBatchSize: config.flush_batch_size,
   });
   const sampler = createSystemSampler({
-    sample: options.sampleSystem ?? (() => readSystemSample()),
+    sample: options.sampleSystem ?? sampleThisMachine(),
     intervalMs: config.system_sample_interval_ms,
     repository,
     metrics,

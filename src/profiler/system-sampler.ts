@@ -2,13 +2,14 @@
  * @module profiler/system-sampler
  * Samples the machine (CPU load, memory, GPU utilisation and VRAM) on an interval, never per request:
  * a local model's speed depends on what else the machine is doing, so each completion row points at
- * the latest sample. Reading the GPU can be slow (systeminformation may spawn `nvidia-smi`), so the
- * next sample is scheduled only once the previous one has finished: samples never overlap.
+ * the latest sample. Reading the GPU can be slow (`nvidia-smi` waits on the driver), so the next sample is scheduled only once the previous one has finished: samples never overlap.
  */
-import { currentLoad, graphics, mem } from 'systeminformation';
+import { mem } from 'systeminformation';
 import type { ProfileRepository } from '../db/profile-repository.js';
 import { type Metrics, observeSystemSample } from '../metrics/metrics.js';
 import type { SystemSample } from './completion-profile.js';
+import { createCpuLoadMeter } from './cpu-load.js';
+import { createNvidiaSmiReader, type ReadGpus } from './nvidia-smi.js';
 
 /** Takes one sample. Injected in tests; `readSystemSample` in production. */
 export type SampleSystem = () => Promise<SystemSample>;
@@ -44,46 +45,57 @@ export interface SystemSampler {
 
 const bytesPerMebibyte = 1024 * 1024;
 
-/** The part of systeminformation that is read: replaceable in tests with made-up machines. */
+/**
+ * Where each figure comes from: replaceable in tests with made-up machines. Memory comes from
+ * systeminformation (an asynchronous read of /proc/meminfo on Linux). CPU load and GPUs are read
+ * without it, because its readers of those spawn processes synchronously on every call (`cpu-load.ts`,
+ * `nvidia-smi.ts` say which): a proxy's event loop must never wait for a shell or a GPU driver.
+ */
 export interface SystemInformationSource {
-  currentLoad(): Promise<{ currentLoad: number }>;
+  /** Percent busy across all CPUs since the previous sample. */
+  cpuLoadPercent(): number;
   mem(): Promise<{ active: number; total: number }>;
-  /** `memoryUsed` and `memoryTotal` in MiB, `utilizationGpu` in percent, where the driver reports them. */
-  graphics(): Promise<{
-    controllers: readonly { utilizationGpu?: number; memoryUsed?: number; memoryTotal?: number }[];
-  }>;
+  gpus: ReadGpus;
 }
 
-const systemInformation: SystemInformationSource = { currentLoad, mem, graphics };
+/** Samples this machine. Each call makes a new source: the CPU meter and the GPU reader keep state. */
+export function sampleThisMachine(): SampleSystem {
+  const source: SystemInformationSource = {
+    cpuLoadPercent: createCpuLoadMeter(),
+    mem,
+    gpus: createNvidiaSmiReader(),
+  };
+  return () => readSystemSample(source);
+}
 
-/** Reads the machine through systeminformation. GPU fields are absent where the platform has none. */
+/** Reads the machine. GPU fields are absent where the platform has no GPU `nvidia-smi` can read. */
 export async function readSystemSample(
+  source: SystemInformationSource,
   now: () => number = Date.now,
-  source: SystemInformationSource = systemInformation,
 ): Promise<SystemSample> {
   const sampledAt = now();
-  const [load, memory, gpus] = await Promise.all([
-    source.currentLoad(),
+  const cpuLoadPercent = source.cpuLoadPercent();
+  const [memory, gpus] = await Promise.all([
     source.mem(),
     // A GPU that cannot be read must not cost the CPU and memory figures.
-    source.graphics().catch(() => undefined),
+    source.gpus().catch(() => undefined),
   ]);
   let utilization: number | undefined;
   let vramUsed: number | undefined;
   let vramTotal: number | undefined;
-  for (const controller of gpus?.controllers ?? []) {
+  for (const gpu of gpus ?? []) {
     // With several GPUs the busiest one is what limits a model split across them.
-    if (typeof controller.utilizationGpu === 'number') {
-      utilization = Math.max(utilization ?? 0, controller.utilizationGpu);
+    if (gpu.utilizationPercent !== undefined) {
+      utilization = Math.max(utilization ?? 0, gpu.utilizationPercent);
     }
-    if (typeof controller.memoryUsed === 'number' && typeof controller.memoryTotal === 'number') {
-      vramUsed = (vramUsed ?? 0) + controller.memoryUsed * bytesPerMebibyte;
-      vramTotal = (vramTotal ?? 0) + controller.memoryTotal * bytesPerMebibyte;
+    if (gpu.memoryUsedMiB !== undefined && gpu.memoryTotalMiB !== undefined) {
+      vramUsed = (vramUsed ?? 0) + gpu.memoryUsedMiB * bytesPerMebibyte;
+      vramTotal = (vramTotal ?? 0) + gpu.memoryTotalMiB * bytesPerMebibyte;
     }
   }
   return {
     sampledAt,
-    cpuLoadPercent: load.currentLoad,
+    cpuLoadPercent,
     // `active` rather than `used`: on Linux `used` counts reclaimable page cache as in use.
     memoryUsedBytes: memory.active,
     memoryTotalBytes: memory.total,

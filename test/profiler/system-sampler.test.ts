@@ -7,6 +7,7 @@ import {
   createSystemSampler,
   readSystemSample,
   type SampleSystem,
+  sampleThisMachine,
 } from '../../src/profiler/system-sampler.js';
 import { systemSample } from './fixtures.js';
 
@@ -114,18 +115,19 @@ describe('system sampler', () => {
     expect(repository.latestSystemSample()).toBeUndefined();
   });
 
-  it('maps systeminformation: active memory, busiest GPU, VRAM summed and converted from MiB', async () => {
-    const sample = await readSystemSample(() => 7, {
-      currentLoad: async () => ({ currentLoad: 12.5 }),
-      mem: async () => ({ active: 3000, total: 8000 }),
-      graphics: async () => ({
-        controllers: [
-          { utilizationGpu: 30, memoryUsed: 1024, memoryTotal: 8192 },
-          { utilizationGpu: 90, memoryUsed: 2048, memoryTotal: 8192 },
-          {}, // an integrated GPU that reports nothing
+  it('maps the sources: active memory, busiest GPU, VRAM summed and converted from MiB', async () => {
+    const sample = await readSystemSample(
+      {
+        cpuLoadPercent: () => 12.5,
+        mem: async () => ({ active: 3000, total: 8000 }),
+        gpus: async () => [
+          { utilizationPercent: 30, memoryUsedMiB: 1024, memoryTotalMiB: 8192 },
+          { utilizationPercent: 90, memoryUsedMiB: 2048, memoryTotalMiB: 8192 },
+          {}, // a GPU whose driver reports nothing
         ],
-      }),
-    });
+      },
+      () => 7,
+    );
     expect(sample).toEqual({
       sampledAt: 7,
       cpuLoadPercent: 12.5,
@@ -138,26 +140,24 @@ describe('system sampler', () => {
   });
 
   it('leaves GPU fields undefined without a GPU, or when reading it fails', async () => {
-    const base = {
-      currentLoad: async () => ({ currentLoad: 1 }),
-      mem: async () => ({ active: 1, total: 2 }),
-    };
-    const none = await readSystemSample(Date.now, { ...base, graphics: async () => ({ controllers: [] }) });
-    const failing = await readSystemSample(Date.now, {
+    const base = { cpuLoadPercent: () => 1, mem: async () => ({ active: 1, total: 2 }) };
+    const none = await readSystemSample({ ...base, gpus: async () => [] });
+    const failing = await readSystemSample({
       ...base,
-      graphics: () => Promise.reject(new Error('nvidia-smi: not found')),
+      gpus: () => Promise.reject(new Error('NVIDIA-SMI has failed')),
     });
     for (const sample of [none, failing]) {
+      expect(sample.cpuLoadPercent).toBe(1);
       expect(sample.gpuUtilizationPercent).toBeUndefined();
       expect(sample.vramUsedBytes).toBeUndefined();
       expect(sample.vramTotalBytes).toBeUndefined();
     }
   });
 
-  it('reads this machine through systeminformation', async () => {
-    const sample = await readSystemSample(() => 42);
-    expect(sample.sampledAt).toBe(42);
+  it('reads this machine', async () => {
+    const sample = await sampleThisMachine()();
     expect(sample.cpuLoadPercent).toBeGreaterThanOrEqual(0);
+    expect(sample.cpuLoadPercent).toBeLessThanOrEqual(100);
     expect(sample.memoryTotalBytes).toBeGreaterThan(0);
     expect(sample.memoryUsedBytes).toBeGreaterThan(0);
     expect(sample.memoryUsedBytes).toBeLessThanOrEqual(sample.memoryTotalBytes);
