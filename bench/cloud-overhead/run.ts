@@ -2,7 +2,9 @@
  * @module bench/cloud-overhead/run
  * The cloud path's added latency (issue 3): switchyard in front of the simulated Anthropic and Gemini
  * APIs, against calling the simulator directly with the very request switchyard sends upstream, and
- * against the floor (the overhead bench's bare pass-through proxy in front of the same simulator). Reuses
+ * against the floor (the overhead bench's bare pass-through proxy in front of the same simulator), and
+ * against the SDK floor (`sdk-proxy.ts`, target `translator`: the official SDK with a minimal OpenAI
+ * translation and nothing else, the least any proxy built on the SDKs the issue names can cost). Reuses
  * the overhead bench's processes, load generator, round-robin cells and report; only the targets differ.
  *
  * switchyard always streams upstream, so "direct" is the streamed upstream call read to its end, for both
@@ -26,6 +28,7 @@ import {
   cellLabel,
   evaluateTargets,
   formatTable,
+  formatTranslationFloor,
   formatVerdicts,
   type TargetName,
   type TargetVerdict,
@@ -110,6 +113,8 @@ const prompt = (tokens: number) =>
 interface Upstream {
   simulator: ProxyProcess;
   floor: ProxyProcess;
+  /** The SDK floor (`sdk-proxy.ts`): the official SDK and a minimal translation, nothing else. */
+  sdkFloor: ProxyProcess;
 }
 
 async function startUpstream(provider: Provider, settings: Settings, logDir: string): Promise<Upstream> {
@@ -136,7 +141,27 @@ async function startUpstream(provider: Provider, settings: Settings, logDir: str
     args: ['--import', 'tsx', 'bench/overhead/passthrough-proxy.ts', '--upstream', simulator.url],
     ipc: true,
   });
-  return { simulator, floor: { child: floorChild, url: await firstLine(floorChild) } };
+  const sdkChild = spawnChild({
+    name: `${provider} SDK floor`,
+    stderrLog: join(logDir, `cloud-overhead-${provider}-sdk-floor.log`),
+    args: [
+      '--import',
+      'tsx',
+      'bench/cloud-overhead/sdk-proxy.ts',
+      '--provider',
+      provider,
+      '--upstream',
+      simulator.url,
+      '--key',
+      apiKeys[provider],
+    ],
+    ipc: true,
+  });
+  return {
+    simulator,
+    floor: { child: floorChild, url: await firstLine(floorChild) },
+    sdkFloor: { child: sdkChild, url: await firstLine(sdkChild) },
+  };
 }
 
 /** The exact upstream request switchyard sent, as the simulator recorded it, with the key put back. */
@@ -208,6 +233,14 @@ function targetsFor(
 ): Partial<Record<TargetName, LoadTarget>> {
   const native = Buffer.from(JSON.stringify(sent.body));
   const openai = Buffer.from(JSON.stringify({ ...switchyardBody, stream }));
+  const openAiTarget = (name: string, base: string): LoadTarget => ({
+    name,
+    url: new URL('/v1/chat/completions', base),
+    body: openai,
+    completed: stream
+      ? (tail) => tail.endsWith('data: [DONE]\n\n')
+      : (tail) => tail.includes('"total_tokens":'),
+  });
   const direct = (name: 'direct' | 'floor', base: string): LoadTarget => ({
     name: `${provider} ${name}`,
     url: new URL(sent.path, base),
@@ -218,14 +251,8 @@ function targetsFor(
   return {
     direct: direct('direct', upstream.simulator.url),
     floor: direct('floor', upstream.floor.url),
-    switchyard: {
-      name: `${provider} switchyard`,
-      url: new URL('/v1/chat/completions', switchyard.url),
-      body: openai,
-      completed: stream
-        ? (tail) => tail.endsWith('data: [DONE]\n\n')
-        : (tail) => tail.includes('"total_tokens":'),
-    },
+    translator: openAiTarget(`${provider} SDK floor`, upstream.sdkFloor.url),
+    switchyard: openAiTarget(`${provider} switchyard`, switchyard.url),
   };
 }
 
@@ -294,7 +321,11 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
       const cells = await runCells(
         settings,
         (stream) => targetsFor(provider, upstream, switchyard, sent, switchyardBody, stream),
-        { floor: upstream.floor.child.pid, switchyard: switchyard.child.pid },
+        {
+          floor: upstream.floor.child.pid,
+          translator: upstream.sdkFloor.child.pid,
+          switchyard: switchyard.child.pid,
+        },
         (cell) =>
           console.log(
             `  ${provider} ${cellLabel(cell).padEnd(12)} direct p50 ${cell.targets.direct.total.p50.toFixed(3)} ms, switchyard added p50 ${cell.added.switchyard.p50.toFixed(3)} ms / floor ${cell.added.floor.p50.toFixed(3)} ms${cell.truncated ? ' (time cap hit)' : ''}`,
@@ -334,6 +365,7 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
         `${result.provider} (${result.model}); direct = POST ${result.upstreamRequest.path}, streamed`,
       );
       console.log(formatTable(result.cells));
+      console.log(formatTranslationFloor(result.cells, `the ${result.provider} SDK floor`));
     }
     console.log('');
     console.log(

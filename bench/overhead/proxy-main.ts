@@ -20,10 +20,13 @@ export type StartReferenceProxy = (options: {
   port: number;
 }) => Promise<ReferenceProxy>;
 
-/** Listens on `host:port` (keep-alive for a minute, as clients pool connections) and closes with the agent. */
+/**
+ * Listens on `host:port` (keep-alive for a minute, as clients pool connections); closing also releases
+ * the upstream connections (an `Agent`, or any pool with a `close`).
+ */
 export async function listenReferenceProxy(
   server: Server,
-  agent: Agent,
+  upstream: Pick<Agent, 'destroy'> | { close(): void },
   options: { host?: string; port?: number },
 ): Promise<ReferenceProxy> {
   server.keepAliveTimeout = 60_000;
@@ -42,7 +45,8 @@ export async function listenReferenceProxy(
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-        agent.destroy();
+        if ('destroy' in upstream) upstream.destroy();
+        else upstream.close();
       }),
   };
 }

@@ -182,7 +182,10 @@ export function formatVerdicts(verdicts: TargetVerdict[]): string {
  * speaking OpenAI in front of Ollama at all), and switchyard against it. Context for the 2× target, not
  * a target.
  */
-export function formatTranslationFloor(cells: readonly CellResult[]): string {
+export function formatTranslationFloor(
+  cells: readonly CellResult[],
+  translatorLabel = 'the translating floor',
+): string {
   const lines: string[] = [];
   for (const cell of cells.filter((candidate) => candidate.concurrency === 1)) {
     const translator = cell.added.translator;
@@ -192,7 +195,7 @@ export function formatTranslationFloor(cells: readonly CellResult[]): string {
     if (!translator || translatorCpu === undefined || floorCpu === undefined || switchyardCpu === undefined)
       continue;
     lines.push(
-      `INFO  ${cellLabel(cell)}: the translating floor adds ${ms(translator.p50)} ms at p50 ` +
+      `INFO  ${cellLabel(cell)}: ${translatorLabel} adds ${ms(translator.p50)} ms at p50 ` +
         `(${ratio(ratioOf(translator.p50, cell.added.floor.p50))} the pass-through floor's), ` +
         `CPU ${translatorCpu.toFixed(3)} ms/req (${ratio(translatorCpu / floorCpu)}); ` +
         `switchyard adds ${ratio(ratioOf(cell.added.switchyard.p50, translator.p50))} its p50, ` +
