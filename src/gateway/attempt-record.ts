@@ -84,6 +84,7 @@ export class AttemptRecord {
     if (!progress) return;
     progress.pieces += 1;
     if (progress.pieces % piecesPerLap === 0) {
+      progress.earlierLapAt = progress.previousLapAt;
       progress.previousLapAt = progress.lapAt;
       progress.lapAt = this.deps.clock.now();
     }

@@ -50,11 +50,13 @@ export interface AttemptProgress {
   /** Text, reasoning and tool-argument pieces so far: about one token each on Ollama's stream. */
   pieces: number;
   /**
-   * `clock.now()` at the latest two multiples of `piecesPerLap` pieces: the answer's recent pace, which a
-   * slowdown in the middle of an answer shows at once (its average pace since the first token does not).
+   * `clock.now()` at the latest three multiples of `piecesPerLap` pieces: the answer's pace over its last
+   * two laps, which a slowdown in the middle of an answer shows at once (its average pace since the first
+   * token does not). Two laps, because one lap can be slowed by a single stall of the event loop.
    */
   lapAt?: number;
   previousLapAt?: number;
+  earlierLapAt?: number;
 }
 
 /** Pieces between two marks of `AttemptProgress.lapAt`. */

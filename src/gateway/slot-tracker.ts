@@ -134,7 +134,7 @@ export class SlotTracker {
 
   /**
    * How much slower than the current fit a model decodes right now, from the recent pace of its answers
-   * that are streaming (their last lap of `piecesPerLap` pieces against the pace their plan predicted,
+   * that are streaming (their last two laps of `piecesPerLap` pieces against the pace their plan predicted,
    * rescaled from the speed the plan assumed to `currentSpeed`). The largest of them; 1 when none shows
    * a slowdown beyond the noise of pace within an answer. Unlike a long answer, a slow pace per token is
    * evidence: how many tokens an answer has does not change how fast each comes.
@@ -162,14 +162,17 @@ export class SlotTracker {
 }
 
 /**
- * How much slower than its plan predicted an answer's last lap ran (0 when there is no lap to read or no
- * prediction): relative to the speed the plan assumed, so a caller can rescale it to a newer fit.
+ * How much slower than its plan predicted an answer has run over each of its last two laps: the faster
+ * of the two, so that a single slow lap (one stall of the event loop, a burst of lines read late) is
+ * not taken for a slowdown. 0 when there are not two laps to read or no prediction. Relative to the
+ * speed the plan assumed, so a caller can rescale it to a newer fit.
  */
 export function recentPaceAgainstPlan(attempt: RunningAttempt): number {
-  const { lapAt, previousLapAt } = attempt.progress;
+  const { lapAt, previousLapAt, earlierLapAt } = attempt.progress;
   const planned = attempt.answer?.msPerToken;
-  if (lapAt === undefined || previousLapAt === undefined || !planned) return 0;
-  return (lapAt - previousLapAt) / piecesPerLap / planned;
+  if (lapAt === undefined || previousLapAt === undefined || earlierLapAt === undefined || !planned) return 0;
+  const fasterLapMs = Math.min(lapAt - previousLapAt, previousLapAt - earlierLapAt);
+  return fasterLapMs / piecesPerLap / planned;
 }
 
 /** Whether a pace this much slower than planned is a slowdown, not noise. */

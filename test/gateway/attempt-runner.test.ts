@@ -96,15 +96,16 @@ describe('startAttempts', () => {
   it('marks the time of every sixteenth piece, for the answer’s recent pace', async () => {
     const { run, progresses } = setup();
     const local = fakeProvider('ollama', async function* () {
-      for (let piece = 0; piece < 40; piece++) yield { type: 'text-delta', text: 'x' } satisfies ChatEvent;
+      for (let piece = 0; piece < 50; piece++) yield { type: 'text-delta', text: 'x' } satisfies ChatEvent;
       yield finish;
     });
     const started = await run([{ provider: local, model: 'qwen' }]);
     await drain(started.events);
     expect(progresses[0]).toMatchObject({
-      pieces: 40,
+      pieces: 50,
       lapAt: 1_700_000_000_000,
       previousLapAt: 1_700_000_000_000,
+      earlierLapAt: 1_700_000_000_000,
     });
   });
 

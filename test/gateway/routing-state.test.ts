@@ -164,8 +164,9 @@ describe('slowdown evidence from the pace of answers streaming now', () => {
     );
     advance(2000);
     expect(state.slowdownEvidence('ollama', 'm', 1)).toBe(1);
-    // Its last 16 tokens came 40 ms apart: four times slower than planned.
+    // Its last two laps of 16 tokens came 40 ms apart: four times slower than planned.
     progress.pieces = 48;
+    progress.earlierLapAt = now() - 1280;
     progress.previousLapAt = now() - 640;
     progress.lapAt = now();
     expect(state.slowdownEvidence('ollama', 'm', 1)).toBeCloseTo(4, 6);
@@ -180,6 +181,7 @@ describe('slowdown evidence from the pace of answers streaming now', () => {
     const startedAt = now();
     advance(5000);
     progress.pieces = 400;
+    progress.earlierLapAt = now() - 960;
     progress.previousLapAt = now() - 480;
     progress.lapAt = now();
     state.finished(

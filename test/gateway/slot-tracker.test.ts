@@ -72,8 +72,9 @@ describe('slot tracker', () => {
     const progress = tracker.start(plan(), 'm', { serviceMs: 4000, speed: 100, answer }, 0);
     // No lap yet: no evidence.
     expect(tracker.paceSlowdown('m', 100)).toBe(1);
-    // Its last 16 pieces took 480 ms: 30 ms a token against the 10 predicted.
+    // Its last two laps of 16 pieces took 480 ms each: 30 ms a token against the 10 predicted.
     progress.pieces = 64;
+    progress.earlierLapAt = 520;
     progress.previousLapAt = 1000;
     progress.lapAt = 1480;
     expect(tracker.paceSlowdown('m', 100)).toBeCloseTo(3, 6);
@@ -82,6 +83,14 @@ describe('slot tracker', () => {
     // Within the noise of pace inside an answer (11 ms a token): no evidence.
     progress.lapAt = 1176;
     expect(tracker.paceSlowdown('m', 100)).toBe(1);
+    // One slow lap after one at the planned pace (a stall of the event loop): no evidence.
+    progress.earlierLapAt = 840;
+    progress.previousLapAt = 1000;
+    progress.lapAt = 1480;
+    expect(tracker.paceSlowdown('m', 100)).toBe(1);
+    // Two laps slow, but not equally: the faster of them is the evidence (2× here).
+    progress.earlierLapAt = 680;
+    expect(tracker.paceSlowdown('m', 100)).toBeCloseTo(2, 6);
     // Another model's answers say nothing about this one.
     expect(tracker.paceSlowdown('n', 100)).toBe(1);
   });
