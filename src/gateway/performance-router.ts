@@ -73,6 +73,24 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
 
   /** The slowdown evidence a candidate's latency model already includes (none: 1). */
   const slowdownApplied = new WeakMap<LocalCandidate, number>();
+  /**
+   * Per local model (provider and model key): when routing sent a request to it while it was not in
+   * memory, i.e. when the engine began loading it. Until the model is known to be loaded, a request
+   * arriving while that request is still in flight waits for the rest of the same load, not for a load
+   * of its own.
+   */
+  const loadsUnderWay = new Map<string, number>();
+
+  /** How long the load begun for a request in flight has been running (undefined: none is). */
+  function loadingForMs(id: string, loaded: boolean, inFlight: number, now: number): number | undefined {
+    const since = loadsUnderWay.get(id);
+    if (since === undefined) return undefined;
+    if (loaded || inFlight === 0) {
+      loadsUnderWay.delete(id);
+      return undefined;
+    }
+    return Math.max(0, now - since);
+  }
 
   async function localCandidates(
     catalog: ModelCatalog,
@@ -97,12 +115,16 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
         // An abandoned attempt can say the model slowed down before any slow completion does.
         const fitted = latencyModelOf(provider.id, model.name, model.sizeBytes);
         const slowdown = state.slowdownEvidence(provider.id, model.name, speedOf(fitted));
+        const loaded = state.isLoaded(provider.id, model.name);
+        const inFlight = state.inFlightOf(provider.id, model.name);
+        const loading = loadingForMs(id, loaded, inFlight, now);
         const candidate: LocalCandidate = {
           provider: provider.id,
           model: model.name,
           latency: slowdown > 1 ? slowedLatencyModel(fitted, slowdown) : fitted,
-          loaded: state.isLoaded(provider.id, model.name),
-          inFlight: state.inFlightOf(provider.id, model.name),
+          loaded,
+          ...(loading !== undefined ? { loadingForMs: loading } : {}),
+          inFlight,
           parallelSlots: routing.local_parallel_slots,
           queueWaitMs: state.expectedQueueWaitMs(
             provider.id,
@@ -111,7 +133,8 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
             slowdown,
           ),
           contextLength: await contextLengthOf(provider, model.name, signal),
-          expectedCachedTokens: state.prefixCache.expectedCachedTokens(id, chain),
+          // A model being loaded (or not in memory) has an empty prompt cache: the engine frees it on unload.
+          expectedCachedTokens: loaded ? expectedCachedOn(id, chain) : 0,
           available: state.breaker(provider.id).allows(now),
           successRate: state.outcomes.successRate(provider.id, model.name, features.complexity, now),
         };
@@ -201,6 +224,15 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
         { code: 'no_route' },
       );
     }
+    // A first attempt on a local model not in memory starts the engine loading it now.
+    const first = decision.attempts[0];
+    const firstLocal =
+      first?.locality === 'local'
+        ? local.find((entry) => entry.provider === first.provider && entry.model === first.model)
+        : undefined;
+    if (firstLocal && !firstLocal.loaded && firstLocal.loadingForMs === undefined) {
+      loadsUnderWay.set(`${firstLocal.provider}\u0000${firstLocal.model}`, clock.now());
+    }
     return {
       attempts: decision.attempts.map((attempt) => {
         const provider = input.catalog.provider(attempt.provider)!;
@@ -211,7 +243,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
           ...optional('predictedTtftMs', attempt.predicted?.ttftMs),
           ...optional('predictedTotalMs', attempt.predicted?.totalMs),
           ...(attempt.locality === 'local'
-            ? { expectedCachedTokens: expectedCached(attempt, input.request) }
+            ? { expectedCachedTokens: expectedCached(attempt, input.request, local) }
             : {}),
         };
         // What this attempt should take once it has a slot: later requests' queue-wait estimates read it.
@@ -250,11 +282,24 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
     };
   }
 
-  function expectedCached(attempt: { provider: string; model: string }, request: ChatRequest): number {
-    return state.prefixCache.expectedCachedTokens(
-      `${attempt.provider}\u0000${attempt.model}`,
-      chainOf(request),
+  /** The cache hit the prediction of this attempt assumed (recorded with its profile, for calibration). */
+  function expectedCached(
+    attempt: { provider: string; model: string },
+    request: ChatRequest,
+    local: readonly LocalCandidate[],
+  ): number {
+    const candidate = local.find(
+      (entry) => entry.provider === attempt.provider && entry.model === attempt.model,
     );
+    return (
+      candidate?.expectedCachedTokens ??
+      expectedCachedOn(`${attempt.provider}\u0000${attempt.model}`, chainOf(request))
+    );
+  }
+
+  /** The engine keeps one prompt cache per parallel slot: only as many recent prompts can still be cached. */
+  function expectedCachedOn(id: string, chain: ReturnType<typeof promptChain>): number {
+    return state.prefixCache.expectedCachedTokens(id, chain, routing.local_parallel_slots);
   }
 
   return Object.assign(router, {

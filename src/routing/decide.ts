@@ -18,6 +18,8 @@ export interface LocalCandidate {
   latency: FittedLatencyModel;
   /** In memory now (from /api/ps and recent completions). */
   loaded: boolean;
+  /** Not loaded, but a load for a request in flight has been running this long (see `LatencyQuery`). */
+  loadingForMs?: number;
   /** Requests switchyard has running on this model now. */
   inFlight: number;
   parallelSlots: number;
@@ -257,6 +259,7 @@ function scoreLocal(candidate: LocalCandidate, features: RequestFeatures, quanti
     cachedPromptTokens: candidate.expectedCachedTokens,
     outputTokens,
     loaded: candidate.loaded,
+    ...(candidate.loadingForMs !== undefined ? { loadingForMs: candidate.loadingForMs } : {}),
     queueAhead: candidate.inFlight,
     parallelSlots: candidate.parallelSlots,
     ...(candidate.queueWaitMs !== undefined ? { queueWaitMs: candidate.queueWaitMs } : {}),

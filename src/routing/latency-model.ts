@@ -405,6 +405,12 @@ export interface LatencyQuery {
   outputTokens: number;
   /** The model is in memory (no load). */
   loaded: boolean;
+  /**
+   * When not `loaded`: how long the engine has already been loading the model for a request in flight.
+   * The engine loads a model once for every request waiting on it, so a request arriving during that
+   * load waits for the rest of it, not for a whole load of its own.
+   */
+  loadingForMs?: number;
   /** Requests already running or queued on this model. */
   queueAhead: number;
   parallelSlots: number;
@@ -436,7 +442,7 @@ export function predictLatency(model: FittedLatencyModel, query: LatencyQuery): 
   const prefillRate = model.prefillRate0 / (1 + prefillContext / model.prefillHalfRateTokens);
   const decodeContext = prompt + query.outputTokens / 2;
   const decodeRate = model.decodeRate0 / (1 + decodeContext / model.decodeHalfRateTokens);
-  const loadMs = query.loaded ? 0 : (model.loadMs ?? 0);
+  const loadMs = query.loaded ? 0 : Math.max(0, (model.loadMs ?? 0) - (query.loadingForMs ?? 0));
   const prefillMs = (toEvaluate / prefillRate) * 1000;
   const decodeMs = (query.outputTokens / decodeRate) * 1000;
   // A request waits for a free slot: the ones ahead of it, beyond the slots, each take about as long as this one.

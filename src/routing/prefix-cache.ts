@@ -57,12 +57,17 @@ export class PrefixCacheTracker {
     if (chains.length > this.slots) chains.length = this.slots;
   }
 
-  /** Estimated tokens of `chain` that `model` likely has cached. Whole messages only; the last never counts. */
-  expectedCachedTokens(model: string, chain: PromptChain): number {
+  /**
+   * Estimated tokens of `chain` that `model` likely has cached. Whole messages only; the last never counts.
+   * `slots`: the engine's parallel slots for the model, when known. Each slot keeps the cache of the
+   * last prompt it served, so only the newest `slots` prompts can still be cached: an older one's slot
+   * has since served another prompt.
+   */
+  expectedCachedTokens(model: string, chain: PromptChain, slots = this.slots): number {
     const chains = this.recent.get(model);
     if (!chains) return 0;
     let best = 0;
-    for (const previous of chains) {
+    for (const previous of chains.slice(0, Math.max(0, slots))) {
       const limit = Math.min(previous.hashes.length, chain.hashes.length - 1);
       let shared = 0;
       while (shared < limit && previous.hashes[shared] === chain.hashes[shared]) shared += 1;

@@ -263,6 +263,17 @@ describe('priors, load, queue', () => {
     expect(cold.totalMs - warm.totalMs).toBeCloseTo(model.loadMs!, 6);
   });
 
+  it('a request arriving while the model loads for another waits for the rest of that load only', () => {
+    const model = fittedModel({ loadMs: 4000 });
+    const cold = predictLatency(model, { ...warmQuery(1000), loaded: false });
+    const during = predictLatency(model, { ...warmQuery(1000), loaded: false, loadingForMs: 1500 });
+    const after = predictLatency(model, { ...warmQuery(1000), loaded: false, loadingForMs: 6000 });
+    expect(cold.loadMs).toBe(4000);
+    expect(during.loadMs).toBe(2500);
+    expect(cold.ttftMs - during.ttftMs).toBeCloseTo(1500, 6);
+    expect(after.loadMs).toBe(0);
+  });
+
   it('queue wait: none while slots are free, then about one service time per wave ahead', () => {
     const model = fittedModel();
     const at = (queueAhead: number, parallelSlots: number) =>

@@ -93,6 +93,21 @@ describe('PrefixCacheTracker', () => {
     expect(tracker.expectedCachedTokens(model, followUp(2))).toBeGreaterThan(0);
   });
 
+  it('an engine with fewer slots than remembered prompts has only the newest of them cached', () => {
+    const tracker = new PrefixCacheTracker(4);
+    const conversations = [0, 1, 2].map((index) => [
+      { role: 'system', text: `Conversation ${index} `.repeat(30) },
+      { role: 'user', text: `question ${index}` },
+    ]);
+    for (const conversation of conversations) tracker.remember(model, promptChain(conversation));
+    const next = (index: number) => promptChain([conversations[index]![0]!, { role: 'user', text: 'next' }]);
+    // Remembered (four kept), but with two slots the first prompt's slot has served another since.
+    expect(tracker.expectedCachedTokens(model, next(0))).toBeGreaterThan(0);
+    expect(tracker.expectedCachedTokens(model, next(0), 2)).toBe(0);
+    expect(tracker.expectedCachedTokens(model, next(1), 2)).toBeGreaterThan(0);
+    expect(tracker.expectedCachedTokens(model, next(2), 2)).toBeGreaterThan(0);
+  });
+
   it('forget() drops what a model had (after a failure the engine may have lost it)', () => {
     const tracker = new PrefixCacheTracker();
     tracker.remember(model, promptChain(turn1));
