@@ -38,6 +38,9 @@ export interface PerformanceRouterOptions {
   random: () => number;
 }
 
+/** A load recorded this many times its learned duration ago is not trusted to be the one under way. */
+const staleLoadFactor = 3;
+
 /** Cloud priors until a model has completions: typical hosted-API first token and output rate. */
 const cloudPriors = { ttftMs: 900, outputTokensPerSecond: 70 };
 
@@ -77,19 +80,24 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
    * Per local model (provider and model key): when routing sent a request to it while it was not in
    * memory, i.e. when the engine began loading it. Until the model is known to be loaded, a request
    * arriving while that request is still in flight waits for the rest of the same load, not for a load
-   * of its own.
+   * of its own. Only the router writes it (explain() reads the same state and leaves it as it was).
    */
   const loadsUnderWay = new Map<string, number>();
 
-  /** How long the load begun for a request in flight has been running (undefined: none is). */
-  function loadingForMs(id: string, loaded: boolean, inFlight: number, now: number): number | undefined {
+  /**
+   * How long the load begun for a request in flight has been running (undefined: none is). A record far
+   * older than the model's learned load time is not trusted: requests routing did not see (a named
+   * model) may have unloaded and reloaded it since.
+   */
+  function loadingForMs(
+    id: string,
+    candidate: { loaded: boolean; inFlight: number; learnedLoadMs: number },
+    now: number,
+  ): number | undefined {
     const since = loadsUnderWay.get(id);
-    if (since === undefined) return undefined;
-    if (loaded || inFlight === 0) {
-      loadsUnderWay.delete(id);
-      return undefined;
-    }
-    return Math.max(0, now - since);
+    if (since === undefined || candidate.loaded || candidate.inFlight === 0) return undefined;
+    const elapsed = Math.max(0, now - since);
+    return elapsed <= staleLoadFactor * candidate.learnedLoadMs ? elapsed : undefined;
   }
 
   async function localCandidates(
@@ -111,13 +119,13 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
         continue;
       }
       for (const model of orderByPreference(provider, models, routing.local_models)) {
-        const id = `${provider.id}\u0000${model.name}`;
+        const id = modelKey({ provider: provider.id, model: model.name });
         // An abandoned attempt can say the model slowed down before any slow completion does.
         const fitted = latencyModelOf(provider.id, model.name, model.sizeBytes);
         const slowdown = state.slowdownEvidence(provider.id, model.name, speedOf(fitted));
         const loaded = state.isLoaded(provider.id, model.name);
         const inFlight = state.inFlightOf(provider.id, model.name);
-        const loading = loadingForMs(id, loaded, inFlight, now);
+        const loading = loadingForMs(id, { loaded, inFlight, learnedLoadMs: fitted.loadMs ?? 0 }, now);
         const candidate: LocalCandidate = {
           provider: provider.id,
           model: model.name,
@@ -224,6 +232,10 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
         { code: 'no_route' },
       );
     }
+    // Records of loads that no longer apply (the model is in memory, nothing is in flight, or too old).
+    for (const candidate of local) {
+      if (candidate.loadingForMs === undefined) loadsUnderWay.delete(modelKey(candidate));
+    }
     // A first attempt on a local model not in memory starts the engine loading it now.
     const first = decision.attempts[0];
     const firstLocal =
@@ -231,7 +243,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
         ? local.find((entry) => entry.provider === first.provider && entry.model === first.model)
         : undefined;
     if (firstLocal && !firstLocal.loaded && firstLocal.loadingForMs === undefined) {
-      loadsUnderWay.set(`${firstLocal.provider}\u0000${firstLocal.model}`, clock.now());
+      loadsUnderWay.set(modelKey(firstLocal), clock.now());
     }
     return {
       attempts: decision.attempts.map((attempt) => {
@@ -291,15 +303,11 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
     const candidate = local.find(
       (entry) => entry.provider === attempt.provider && entry.model === attempt.model,
     );
-    return (
-      candidate?.expectedCachedTokens ??
-      expectedCachedOn(`${attempt.provider}\u0000${attempt.model}`, chainOf(request))
-    );
+    return candidate?.expectedCachedTokens ?? expectedCachedOn(modelKey(attempt), chainOf(request));
   }
 
-  /** The engine keeps one prompt cache per parallel slot: only as many recent prompts can still be cached. */
   function expectedCachedOn(id: string, chain: ReturnType<typeof promptChain>): number {
-    return state.prefixCache.expectedCachedTokens(id, chain, routing.local_parallel_slots);
+    return state.prefixCache.expectedCachedTokens(id, chain);
   }
 
   return Object.assign(router, {
@@ -426,4 +434,8 @@ function policyFor(base: RoutingPolicy, resolved: Extract<ResolvedModel, { kind:
     ...(alias.total_deadline_ms !== undefined ? { total_deadline_ms: alias.total_deadline_ms } : {}),
     ...(alias.local_only ? { local_only: true } : {}),
   };
+}
+
+function modelKey(candidate: { provider: string; model: string }): string {
+  return `${candidate.provider}\u0000${candidate.model}`;
 }

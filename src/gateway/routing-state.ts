@@ -48,7 +48,7 @@ interface RequestRoutingFacts {
 }
 
 export class RoutingState implements AttemptObserver {
-  readonly prefixCache = new PrefixCacheTracker();
+  readonly prefixCache: PrefixCacheTracker;
   readonly outcomes: OutcomeLearner;
   private readonly slots: SlotTracker;
   private readonly slowdown: SlowdownEvidence;
@@ -71,6 +71,7 @@ export class RoutingState implements AttemptObserver {
     this.savedVersion = this.outcomes.version;
     this.spend = new DailySpend(options.clock, options.repository);
     this.slots = new SlotTracker(options.config.routing.local_parallel_slots);
+    this.prefixCache = new PrefixCacheTracker(options.config.routing.local_parallel_slots);
     this.slowdown = new SlowdownEvidence(options.clock);
   }
 
@@ -171,7 +172,13 @@ export class RoutingState implements AttemptObserver {
     const progress = this.slots.start(attempt, id, this.plannedExpectations.get(attempt), now);
     this.breaker(attempt.provider.id).onAttempt(now);
     const facts = this.facts.get(request);
-    if (facts && attempt.provider.locality === 'local') this.prefixCache.remember(id, facts.chain);
+    if (facts && attempt.provider.locality === 'local') {
+      // Sent to a model not in memory with nothing else on it, the prompt starts a fresh load: the
+      // caches of before are gone. (Others in flight: the load under way is theirs, and so is its cache.)
+      const alone = this.inFlightOf(attempt.provider.id, attempt.model) <= 1;
+      if (alone && !this.isLoaded(attempt.provider.id, attempt.model)) this.prefixCache.forget(id);
+      this.prefixCache.remember(id, facts.chain);
+    }
     return progress;
   }
 
@@ -243,6 +250,7 @@ export class RoutingState implements AttemptObserver {
         for (const id of this.loadedUntil.keys()) {
           if (id.startsWith(`${provider.id}\u0000`) && !loaded.has(id.slice(provider.id.length + 1))) {
             this.loadedUntil.delete(id);
+            this.prefixCache.forget(id);
           }
         }
       } catch {

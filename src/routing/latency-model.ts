@@ -442,7 +442,7 @@ export function predictLatency(model: FittedLatencyModel, query: LatencyQuery): 
   const prefillRate = model.prefillRate0 / (1 + prefillContext / model.prefillHalfRateTokens);
   const decodeContext = prompt + query.outputTokens / 2;
   const decodeRate = model.decodeRate0 / (1 + decodeContext / model.decodeHalfRateTokens);
-  const loadMs = query.loaded ? 0 : Math.max(0, (model.loadMs ?? 0) - (query.loadingForMs ?? 0));
+  const loadMs = query.loaded ? 0 : remainingLoadMs(model.loadMs ?? 0, query.loadingForMs ?? 0);
   const prefillMs = (toEvaluate / prefillRate) * 1000;
   const decodeMs = (query.outputTokens / decodeRate) * 1000;
   // A request waits for a free slot: the ones ahead of it, beyond the slots, each take about as long as this one.
@@ -452,3 +452,13 @@ export function predictLatency(model: FittedLatencyModel, query: LatencyQuery): 
   const ttftMs = queueMs + loadMs + prefillMs + model.fixedTtftMs;
   return { ttftMs, totalMs: ttftMs + decodeMs, queueMs, loadMs, prefillMs, decodeMs };
 }
+
+/**
+ * What is left of a load that has been running `elapsedMs`. A load already past its learned duration is
+ * running slow, not done: a tenth of a load is still expected, rather than none.
+ */
+function remainingLoadMs(learnedMs: number, elapsedMs: number): number {
+  return Math.max(learnedMs - elapsedMs, minimumRemainingLoadShare * learnedMs);
+}
+
+const minimumRemainingLoadShare = 0.1;

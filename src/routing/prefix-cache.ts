@@ -43,40 +43,58 @@ export function promptChain(
 export class PrefixCacheTracker {
   private readonly recent = new Map<string, PromptChain[]>();
 
-  /** `slots`: prompts remembered per model (Ollama keeps one cache per parallel slot). */
-  constructor(private readonly slots = 4) {}
+  /**
+   * `slots`: the engine's parallel slots per model (`routing.local_parallel_slots`). Ollama's runner
+   * keeps one prompt cache per slot and serves a prompt on the slot whose cache shares the longest
+   * prefix with it, so a conversation that goes on reuses its own slot and leaves the others' caches
+   * alone; a prompt that shares nothing takes the least recently used slot.
+   */
+  constructor(private readonly slots = 1) {}
 
-  /** Records a prompt that was sent to `model`. */
+  /** Records a prompt that was sent to `model`: it now fills the slot the engine would have chosen. */
   remember(model: string, chain: PromptChain): void {
     let chains = this.recent.get(model);
     if (!chains) {
       chains = [];
       this.recent.set(model, chains);
     }
+    let chosen = -1;
+    let longest = 0;
+    for (const [index, previous] of chains.entries()) {
+      const shared = sharedMessages(previous, chain, chain.hashes.length);
+      if (shared > longest) {
+        longest = shared;
+        chosen = index;
+      }
+    }
+    // Most recently used first: with no shared prefix, the last entry (least recently used) is replaced.
+    if (chosen >= 0) chains.splice(chosen, 1);
     chains.unshift(chain);
     if (chains.length > this.slots) chains.length = this.slots;
   }
 
-  /**
-   * Estimated tokens of `chain` that `model` likely has cached. Whole messages only; the last never counts.
-   * `slots`: the engine's parallel slots for the model, when known. Each slot keeps the cache of the
-   * last prompt it served, so only the newest `slots` prompts can still be cached: an older one's slot
-   * has since served another prompt.
-   */
-  expectedCachedTokens(model: string, chain: PromptChain, slots = this.slots): number {
+  /** Estimated tokens of `chain` that `model` likely has cached. Whole messages only; the last never counts. */
+  expectedCachedTokens(model: string, chain: PromptChain): number {
     const chains = this.recent.get(model);
     if (!chains) return 0;
     let best = 0;
-    for (const previous of chains.slice(0, Math.max(0, slots))) {
-      const limit = Math.min(previous.hashes.length, chain.hashes.length - 1);
-      let shared = 0;
-      while (shared < limit && previous.hashes[shared] === chain.hashes[shared]) shared += 1;
+    for (const previous of chains) {
+      const shared = sharedMessages(previous, chain, chain.hashes.length - 1);
       if (shared > 0) best = Math.max(best, chain.tokensThrough[shared - 1]!);
     }
     return Math.floor(best);
   }
 
+  /** The model left memory (or failed): its slots' caches are gone. */
   forget(model: string): void {
     this.recent.delete(model);
   }
+}
+
+/** Leading messages `previous` and `chain` share, counting at most `limit` of `chain`'s. */
+function sharedMessages(previous: PromptChain, chain: PromptChain, limit: number): number {
+  const most = Math.min(previous.hashes.length, limit);
+  let shared = 0;
+  while (shared < most && previous.hashes[shared] === chain.hashes[shared]) shared += 1;
+  return shared;
 }

@@ -124,7 +124,9 @@ function setUp() {
         toolCalls: [],
       });
     };
-    return { plan, end };
+    // The runner trying the same attempt again (a retry): no routing in between.
+    const retry = () => state.started(attempt, request);
+    return { plan, end, retry };
   };
   const predictedLoadMs = async (request: ChatRequest) =>
     (await router.explain(input(request))).decision.attempts[0]!.predicted!.loadMs;
@@ -133,6 +135,9 @@ function setUp() {
     chat,
     predictedLoadMs,
     cached: async (request: ChatRequest) => (await router(input(request))).attempts[0]!.expectedCachedTokens,
+    /** A request for the model by name: its attempt runs without routing. */
+    startUnrouted: (request: ChatRequest) =>
+      state.started({ provider, model: 'm' } satisfies PlannedAttempt, request),
     advance: (ms: number) => {
       now += ms;
     },
@@ -149,8 +154,8 @@ describe('a local model not in memory', () => {
     advance(1500);
     expect(await predictedLoadMs(chat(system('b'), 'second'))).toBeCloseTo(loadMs - 1500, -2);
     advance(3000);
-    // Past the load's predicted end, not yet known loaded: no load left to wait for.
-    expect(await predictedLoadMs(chat(system('b'), 'third'))).toBe(0);
+    // Past the load's predicted end, not yet known loaded: running slow, a tenth of a load still expected.
+    expect(await predictedLoadMs(chat(system('b'), 'third'))).toBeCloseTo(loadMs / 10, -1);
     // The client that asked for it left before a first token: nothing says the load went on.
     first.end('client_aborted');
     expect(await predictedLoadMs(chat(system('b'), 'fourth'))).toBeCloseTo(loadMs, -2);
@@ -175,7 +180,46 @@ describe('a local model not in memory', () => {
   });
 });
 
+describe('what routing remembers of a load', () => {
+  it('POST /v1/route/explain leaves it as it was, even between two tries of the request that loads', async () => {
+    const { send, chat, predictedLoadMs, advance } = setUp();
+    const first = await send(chat(system('a'), 'first'));
+    advance(1000);
+    first.end('upstream_error');
+    // Nothing in flight for a moment: explain() must not drop the record of the load under way.
+    await predictedLoadMs(chat(system('b'), 'explained'));
+    first.retry();
+    advance(1000);
+    expect(await predictedLoadMs(chat(system('b'), 'second'))).toBeCloseTo(loadMs - 2000, -2);
+  });
+
+  it('a record far older than a load is not trusted (the model was unloaded and reloaded unseen)', async () => {
+    const { send, chat, predictedLoadMs, advance, startUnrouted } = setUp();
+    const first = await send(chat(system('a'), 'first'));
+    advance(4000);
+    first.end('ok');
+    // Unloaded after its keep-alive, then loaded again by a request for the model by name.
+    advance(400_000);
+    startUnrouted(chat(system('c'), 'by name'));
+    expect(await predictedLoadMs(chat(system('b'), 'second'))).toBeCloseTo(loadMs, -2);
+  });
+});
+
 describe('the prompt cache of a loaded model', () => {
+  it('is gone once the model has left memory and been loaded again', async () => {
+    const { send, chat, cached, advance } = setUp();
+    const a = await send(chat(system('a'), 'question'));
+    advance(5000);
+    a.end('ok');
+    expect(await cached(chat(system('a'), 'next'))).toBeGreaterThan(100);
+    advance(400_000);
+    const b = await send(chat(system('b'), 'question'));
+    advance(5000);
+    b.end('ok');
+    expect(await cached(chat(system('b'), 'next'))).toBeGreaterThan(100);
+    expect(await cached(chat(system('a'), 'next'))).toBe(0);
+  });
+
   it('holds only as many recent prompts as the engine has slots (local_parallel_slots)', async () => {
     const { send, chat, cached, advance } = setUp();
     for (const name of ['a', 'b', 'c']) {

@@ -271,7 +271,8 @@ describe('priors, load, queue', () => {
     expect(cold.loadMs).toBe(4000);
     expect(during.loadMs).toBe(2500);
     expect(cold.ttftMs - during.ttftMs).toBeCloseTo(1500, 6);
-    expect(after.loadMs).toBe(0);
+    // Past its learned duration the load is running slow, not done: a tenth of it is still expected.
+    expect(after.loadMs).toBeCloseTo(400, 6);
   });
 
   it('queue wait: none while slots are free, then about one service time per wave ahead', () => {

@@ -93,19 +93,26 @@ describe('PrefixCacheTracker', () => {
     expect(tracker.expectedCachedTokens(model, followUp(2))).toBeGreaterThan(0);
   });
 
-  it('an engine with fewer slots than remembered prompts has only the newest of them cached', () => {
-    const tracker = new PrefixCacheTracker(4);
-    const conversations = [0, 1, 2].map((index) => [
-      { role: 'system', text: `Conversation ${index} `.repeat(30) },
-      { role: 'user', text: `question ${index}` },
-    ]);
-    for (const conversation of conversations) tracker.remember(model, promptChain(conversation));
-    const next = (index: number) => promptChain([conversations[index]![0]!, { role: 'user', text: 'next' }]);
-    // Remembered (four kept), but with two slots the first prompt's slot has served another since.
-    expect(tracker.expectedCachedTokens(model, next(0))).toBeGreaterThan(0);
-    expect(tracker.expectedCachedTokens(model, next(0), 2)).toBe(0);
-    expect(tracker.expectedCachedTokens(model, next(1), 2)).toBeGreaterThan(0);
-    expect(tracker.expectedCachedTokens(model, next(2), 2)).toBeGreaterThan(0);
+  it('a conversation that goes on reuses its own slot and leaves the other slots’ caches alone', () => {
+    // Two slots, two conversations: A1, B1, A2, A3. Ollama serves A2 and A3 on A's slot (longest shared
+    // prefix), so B's slot still holds B1 and B's next turn finds it cached.
+    const tracker = new PrefixCacheTracker(2);
+    const conversation = (name: string) => [
+      { role: 'system', text: `Conversation ${name} `.repeat(30) },
+      { role: 'user', text: `question ${name}` },
+    ];
+    const a = conversation('A');
+    const b = conversation('B');
+    const a2 = [...a, { role: 'assistant', text: 'a1' }, { role: 'user', text: 'a2' }];
+    const a3 = [...a2, { role: 'assistant', text: 'a2' }, { role: 'user', text: 'a3' }];
+    for (const prompt of [a, b, a2, a3]) tracker.remember(model, promptChain(prompt));
+    const b2 = promptChain([...b, { role: 'assistant', text: 'b1' }, { role: 'user', text: 'b2' }]);
+    expect(tracker.expectedCachedTokens(model, b2)).toBe(Math.floor(b2.tokensThrough[1]!));
+    // A third, unrelated conversation takes the least recently used slot: B's, not A's.
+    tracker.remember(model, promptChain(conversation('C')));
+    expect(tracker.expectedCachedTokens(model, b2)).toBe(0);
+    const a4 = promptChain([...a3, { role: 'assistant', text: 'a3' }, { role: 'user', text: 'a4' }]);
+    expect(tracker.expectedCachedTokens(model, a4)).toBe(Math.floor(a4.tokensThrough[5]!));
   });
 
   it('forget() drops what a model had (after a failure the engine may have lost it)', () => {
