@@ -68,7 +68,7 @@ export class SlowdownEvidence {
    *   its deadline queued behind long answers shows how long those ran, not how fast the engine is (taken
    *   for a slowdown, such a stall made a model that had just been learned right look three times slower
    *   again for the next twenty requests).
-   * - Whatever its outcome, if its last lap ran slow (`recentPaceAgainstPlan`): while it streamed the slot
+   * - Whatever its outcome, if its last two laps ran slow (`recentPaceAgainstPlan`): while it streamed the slot
    *   tracker read that pace live; once it has ended nothing else may show the slowdown until completions
    *   teach the latency fit, so it is kept.
    * Either evidence holds until two completions of the model have come in (by then the latency fit has

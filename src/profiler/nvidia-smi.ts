@@ -57,10 +57,20 @@ export function createNvidiaSmiReader(options: NvidiaSmiOptions = {}): ReadGpus 
   const retryAbsentMs = options.retryAbsentMs ?? 10 * 60_000;
   const timeoutMs = options.timeoutMs ?? 5_000;
   let absentSince: number | undefined;
+  // A run that has not ended: a GPU that fell off the bus can leave nvidia-smi in uninterruptible
+  // sleep, deaf even to SIGKILL. No second one is started beside it.
+  let running: Promise<string> | undefined;
   return async () => {
     if (absentSince !== undefined && now() - absentSince < retryAbsentMs) return [];
+    if (running) throw new Error('nvidia-smi has not finished its previous run; GPU figures skipped');
+    const started = run('nvidia-smi', queryArgs, timeoutMs);
+    running = started;
+    started.then(
+      () => (running = undefined),
+      () => (running = undefined),
+    );
     try {
-      const output = await run('nvidia-smi', queryArgs, timeoutMs);
+      const output = await withWatchdog(started, timeoutMs + watchdogGraceMs);
       absentSince = undefined;
       return parseNvidiaSmiCsv(output);
     } catch (error) {
@@ -71,6 +81,22 @@ export function createNvidiaSmiReader(options: NvidiaSmiOptions = {}): ReadGpus 
       throw error;
     }
   };
+}
+
+/** How long past its own timeout a run may take to be reaped before the sample stops waiting for it. */
+const watchdogGraceMs = 1000;
+
+/**
+ * `promise`, or a rejection after `ms`: execFile answers only once the child has exited, and a child
+ * that cannot be killed would otherwise hold the sample — and every sample after it — forever.
+ */
+function withWatchdog<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const watchdog = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`nvidia-smi did not exit within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, watchdog]).finally(() => clearTimeout(timer));
 }
 
 /** One GPU per line: `utilization, used MiB, total MiB`; `[N/A]` or `[Not Supported]` where unknown. */

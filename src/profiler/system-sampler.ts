@@ -4,6 +4,7 @@
  * a local model's speed depends on what else the machine is doing, so each completion row points at
  * the latest sample. Reading the GPU can be slow (`nvidia-smi` waits on the driver), so the next sample is scheduled only once the previous one has finished: samples never overlap.
  */
+import { freemem, totalmem } from 'node:os';
 import { mem } from 'systeminformation';
 import type { ProfileRepository } from '../db/profile-repository.js';
 import { type Metrics, observeSystemSample } from '../metrics/metrics.js';
@@ -11,7 +12,7 @@ import type { SystemSample } from './completion-profile.js';
 import { createCpuLoadMeter } from './cpu-load.js';
 import { createNvidiaSmiReader, type ReadGpus } from './nvidia-smi.js';
 
-/** Takes one sample. Injected in tests; `readSystemSample` in production. */
+/** Takes one sample. Injected in tests; `sampleThisMachine()` in production. */
 export type SampleSystem = () => Promise<SystemSample>;
 
 /** The newest sample and its row id (`undefined` if it could not be stored). */
@@ -47,7 +48,7 @@ const bytesPerMebibyte = 1024 * 1024;
 
 /**
  * Where each figure comes from: replaceable in tests with made-up machines. Memory comes from
- * systeminformation (an asynchronous read of /proc/meminfo on Linux). CPU load and GPUs are read
+ * systeminformation on Linux (an asynchronous read of /proc/meminfo). CPU load and GPUs are read
  * without it, because its readers of those spawn processes synchronously on every call (`cpu-load.ts`,
  * `nvidia-smi.ts` say which): a proxy's event loop must never wait for a shell or a GPU driver.
  */
@@ -58,11 +59,22 @@ export interface SystemInformationSource {
   gpus: ReadGpus;
 }
 
+/**
+ * Memory in use. On Linux systeminformation reads /proc/meminfo without blocking and reports what is
+ * really in use (`active`: total minus available). Elsewhere its reader runs a command synchronously on
+ * every call (`sysctl` on macOS, PowerShell on Windows), so the OS's own total and free are used there;
+ * on macOS free excludes the file cache, so memory in use reads higher than Activity Monitor's.
+ */
+function memoryReader(platform: NodeJS.Platform): SystemInformationSource['mem'] {
+  if (platform === 'linux') return mem;
+  return async () => ({ active: totalmem() - freemem(), total: totalmem() });
+}
+
 /** Samples this machine. Each call makes a new source: the CPU meter and the GPU reader keep state. */
-export function sampleThisMachine(): SampleSystem {
+export function sampleThisMachine(platform: NodeJS.Platform = process.platform): SampleSystem {
   const source: SystemInformationSource = {
     cpuLoadPercent: createCpuLoadMeter(),
-    mem,
+    mem: memoryReader(platform),
     gpus: createNvidiaSmiReader(),
   };
   return () => readSystemSample(source);

@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { createCpuLoadMeter, type ReadCpuTimes } from '../../src/profiler/cpu-load.js';
 
@@ -31,12 +32,40 @@ describe('CPU load meter', () => {
     expect(meter()).toBe(0);
   });
 
-  it('reads this machine within 0–100 %', () => {
+  it('a CPU going offline or coming back gives the busy share since boot for that reading, not a mixed delta', () => {
+    const readings = [
+      cpuTimes({ busy: 100, idle: 100 }, { busy: 0, idle: 200 }),
+      cpuTimes({ busy: 200, idle: 100 }, { busy: 0, idle: 300 }), // cpu0 fully busy for 100 → 50 %
+      cpuTimes({ busy: 300, idle: 100 }), // cpu1 went offline
+      cpuTimes({ busy: 400, idle: 100 }), // cpu0 fully busy again
+    ];
+    let index = 0;
+    const meter = createCpuLoadMeter(() => readings[Math.min(index++, readings.length - 1)] ?? []);
+    meter();
+    expect(meter()).toBeCloseTo(50);
+    expect(meter()).toBeCloseTo(75); // since boot: 300 of 400
+    expect(meter()).toBeCloseTo(100);
+  });
+
+  it('skips a CPU whose counters went backwards', () => {
+    const readings = [
+      cpuTimes({ busy: 100, idle: 100 }, { busy: 500, idle: 500 }),
+      cpuTimes({ busy: 150, idle: 150 }, { busy: 10, idle: 10 }), // cpu1 replaced under the same index
+    ];
+    let index = 0;
+    const meter = createCpuLoadMeter(() => readings[Math.min(index++, readings.length - 1)] ?? []);
+    meter();
+    expect(meter()).toBeCloseTo(50);
+  });
+
+  it('on this machine, a busy spell between two readings shows as load', () => {
     const meter = createCpuLoadMeter();
-    for (let i = 0; i < 3; i++) {
-      const load = meter();
-      expect(load).toBeGreaterThanOrEqual(0);
-      expect(load).toBeLessThanOrEqual(100);
-    }
+    meter();
+    const until = Date.now() + 150;
+    let spin = 0;
+    while (Date.now() < until) spin += 1;
+    expect(spin).toBeGreaterThan(0);
+    // This thread alone kept one CPU busy for 150 ms: at least a share of it shows, whatever the CPU count.
+    expect(meter()).toBeGreaterThan(100 / (2 * cpus().length));
   });
 });

@@ -80,4 +80,16 @@ describe('nvidia-smi reader', () => {
       expect(result).toBeInstanceOf(Error);
     }
   });
+
+  it('stops waiting for a run that never exits, and starts no second one beside it', async () => {
+    let spawns = 0;
+    const hung: RunProgram = () => {
+      spawns++;
+      return new Promise<string>(() => undefined);
+    };
+    const read = createNvidiaSmiReader({ run: hung, timeoutMs: 20 });
+    await expect(read()).rejects.toThrow(/did not exit within 1020 ms/);
+    await expect(read()).rejects.toThrow(/has not finished its previous run/);
+    expect(spawns).toBe(1);
+  });
 });
