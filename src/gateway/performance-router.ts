@@ -189,6 +189,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
     features: RequestFeatures;
     unreachable: GatewayError[];
     local: LocalCandidate[];
+    client: string;
   }> {
     const { request, headers, resolved, catalog, signal } = input;
     const client = clientOf(headers);
@@ -216,11 +217,11 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
       random: options.random,
     });
     state.describeRequest(request, { complexity: features.complexity, client, chain: chainOf(request) });
-    return { decision, features, unreachable, local };
+    return { decision, features, unreachable, local, client };
   }
 
   const router = async (input: Parameters<AutoRouter>[0]): Promise<Plan> => {
-    const { decision, features, unreachable, local } = await decideFor(input);
+    const { decision, features, unreachable, local, client } = await decideFor(input);
     if (decision.attempts.length === 0) {
       // Say what is actually wrong (Ollama is down) rather than only that no route exists.
       if (unreachable[0]) throw unreachable[0];
@@ -270,7 +271,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
               Math.log(attempt.predicted.totalHighMs / attempt.predicted.totalMs) / normalQuantile(0.9),
             ...(candidate ? { speed: speedOf(candidate.latency) } : {}),
             ...optional('slowdown', candidate && slowdownApplied.get(candidate)),
-            ...optional('answer', plannedAnswer(attempt.predicted, features)),
+            ...optional('answer', plannedAnswer(attempt.predicted, features, client)),
           });
         }
         return planned;
@@ -283,7 +284,11 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
   };
 
   /** The answer's length and pace the prediction assumed, for telling later when it will end. */
-  function plannedAnswer(predicted: PredictedTimes, features: RequestFeatures): PlannedAnswer | undefined {
+  function plannedAnswer(
+    predicted: PredictedTimes,
+    features: RequestFeatures,
+    client: string,
+  ): PlannedAnswer | undefined {
     const { decodeMs, outputTokens } = predicted;
     if (decodeMs === undefined || outputTokens === undefined || !(outputTokens > 0)) return undefined;
     return {
@@ -291,6 +296,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
       msPerToken: decodeMs / outputTokens,
       ...optional('lengthLogSigma', features.outputLogSigma),
       ...optional('maxTokens', features.maxTokens),
+      ...optional('recentLengths', state.recentOutputLengths(client)),
     };
   }
 

@@ -141,6 +141,11 @@ export class RoutingState implements AttemptObserver {
     return this.outputLengths.logSigma(client);
   }
 
+  /** The client's recent answer lengths, sorted (undefined until there are enough). */
+  recentOutputLengths(client: string): readonly number[] | undefined {
+    return this.outputLengths.recentLengths(client);
+  }
+
   /** Routing notes what it expects of a planned attempt: its time once it has a slot, and the speed assumed. */
   planned(attempt: PlannedAttempt, expectation: PlannedExpectation): void {
     this.plannedExpectations.set(attempt, expectation);

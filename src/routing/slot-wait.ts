@@ -14,6 +14,37 @@ export interface SlotHolder {
   logSigma: number;
   /** It runs no longer than this from its start (an answer stops at `max_tokens`). */
   longestMs?: number;
+  /**
+   * A streaming answer whose client's recent answer lengths are known: its remaining time is read from
+   * them (those longer than the tokens already out) rather than from the log-normal.
+   */
+  lengths?: { tokensOut: number; msPerToken: number; sorted: readonly number[] };
+}
+
+/** Answers of the client longer than this one already is, before their lengths say how it will go on. */
+const minimumLongerAnswers = 4;
+
+/** How many of `sorted` (ascending) are greater than `value`. */
+function countAbove(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! <= value) low = middle + 1;
+    else high = middle;
+  }
+  return sorted.length - low;
+}
+
+/**
+ * P(the answer still runs x ms from now | it runs now) from its client's recent answer lengths: the
+ * share of those longer than it is now that are also longer than where it will be in x ms. Undefined
+ * when too few are longer (the answer is already among the client's longest): the log-normal serves.
+ */
+function empiricalSurvival(lengths: NonNullable<SlotHolder['lengths']>, x: number): number | undefined {
+  const longer = countAbove(lengths.sorted, lengths.tokensOut);
+  if (longer < minimumLongerAnswers) return undefined;
+  return countAbove(lengths.sorted, lengths.tokensOut + x / lengths.msPerToken) / longer;
 }
 
 /**
@@ -34,6 +65,8 @@ export function medianSlotWaitMs(
   // ends exactly at the cap, it does not vanish.
   const survival = (holder: SlotHolder, x: number) => {
     if (holder.elapsedMs + x >= (holder.longestMs ?? Number.POSITIVE_INFINITY)) return 0;
+    const empirical = holder.lengths && empiricalSurvival(holder.lengths, x);
+    if (empirical !== undefined) return empirical;
     const sigma = Math.max(holder.logSigma, 0.05);
     const beyond = (t: number) => 1 - normalCdf(Math.log(Math.max(t, 1e-9) / holder.totalMs) / sigma);
     const now = beyond(holder.elapsedMs);
@@ -74,6 +107,8 @@ export interface PlannedAnswer {
   lengthLogSigma?: number;
   /** The request's `max_tokens`: no answer is longer. */
   maxTokens?: number;
+  /** The client's recent answer lengths, sorted ascending, once learned. */
+  recentLengths?: readonly number[];
 }
 
 /** A request on a slot as routing sees it: its prediction, and how far its answer has got. */
@@ -102,8 +137,9 @@ const unknownLengthLogSigma = 0.8;
  * A running request as a slot holder. Until its first token, its time on the slot against its predicted
  * service time. Once it streams, what is left is the rest of its answer at its pace: the answer's length
  * is the client's length distribution given the tokens already out (so a long-running answer is expected
- * to run on, and one near `max_tokens` to stop soon), at the pace measured on its own stream once it has
- * enough tokens to tell.
+ * to run on, and one near `max_tokens` or near the longest its client's answers run to stop soon), at
+ * the pace measured on its own stream once it has enough tokens to tell. The distribution is the
+ * client's recent answer lengths themselves once there are enough, the log-normal fitted to them before.
  */
 export function slotHolderOf(view: RunningView): SlotHolder {
   const { answer, progress } = view;
@@ -124,5 +160,8 @@ export function slotHolderOf(view: RunningView): SlotHolder {
     totalMs: answer.expectedTokens * msPerToken,
     logSigma: answer.lengthLogSigma ?? unknownLengthLogSigma,
     ...(answer.maxTokens !== undefined ? { longestMs: answer.maxTokens * msPerToken } : {}),
+    ...(answer.recentLengths
+      ? { lengths: { tokensOut: progress.tokens, msPerToken, sorted: answer.recentLengths } }
+      : {}),
   };
 }

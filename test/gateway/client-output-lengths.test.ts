@@ -38,4 +38,19 @@ describe('client output lengths', () => {
     lengths.record('a', 0);
     expect(lengths.typicalTokens('a')).toBe(1);
   });
+
+  it('keeps the newest 64 answer lengths, sorted, from the twelfth answer on', () => {
+    const lengths = new ClientOutputLengths();
+    for (let answer = 1; answer <= 11; answer++) lengths.record('a', answer * 10);
+    expect(lengths.recentLengths('a')).toBeUndefined();
+    lengths.record('a', 5);
+    expect(lengths.recentLengths('a')).toEqual([5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110]);
+    // 100 answers in all: the oldest 36 (5, 10, …) have been replaced by the newest.
+    for (let answer = 13; answer <= 100; answer++) lengths.record('a', 1000 + answer);
+    const recent = lengths.recentLengths('a')!;
+    expect(recent).toHaveLength(64);
+    expect(recent[0]).toBe(1037);
+    expect(recent.at(-1)).toBe(1100);
+    expect(lengths.recentLengths('b')).toBeUndefined();
+  });
 });

@@ -39,6 +39,34 @@ describe('medianSlotWaitMs', () => {
   });
 });
 
+describe('a holder whose client’s recent answer lengths are known', () => {
+  // A client whose answers run 400–600 tokens and never longer (say its prompts ask for that much).
+  const sorted = Array.from({ length: 21 }, (_, index) => 400 + index * 10);
+  const holder = (tokensOut: number) => ({
+    elapsedMs: tokensOut * 10,
+    totalMs: 480 * 10,
+    logSigma: 0.3,
+    longestMs: 2048 * 10,
+    lengths: { tokensOut, msPerToken: 10, sorted },
+  });
+
+  it('an answer near its client’s longest is expected to end soon, as those answers did', () => {
+    // 550 tokens out: of the answers longer than that (560…600), half ended by 580.
+    const wait = medianSlotWaitMs([holder(550)], [], 1);
+    expect(wait).toBeGreaterThan(200);
+    expect(wait).toBeLessThanOrEqual(300 + 1e-6);
+    // The log-normal alone, with no bound, expects it to run on much longer.
+    const { lengths: _, ...logNormal } = holder(550);
+    expect(medianSlotWaitMs([logNormal], [], 1)).toBeGreaterThan(2 * wait);
+  });
+
+  it('an answer already longer than nearly all of them falls back to the log-normal', () => {
+    const beyond = holder(590);
+    const { lengths: _, ...logNormal } = beyond;
+    expect(medianSlotWaitMs([beyond], [], 1)).toBeCloseTo(medianSlotWaitMs([logNormal], [], 1), 6);
+  });
+});
+
 describe('slotHolderOf', () => {
   const planned: RunningView = {
     servedMs: 3000,
@@ -112,6 +140,16 @@ describe('slotHolderOf', () => {
     // At most 5 tokens left, at its own pace (90 tokens span 89 intervals in 2 700 ms).
     expect(near).toBeLessThanOrEqual((5 * 2700) / 89 + 1e-6);
     expect(blind).toBeGreaterThan(3 * near);
+  });
+
+  it('carries the client’s recent answer lengths with the tokens out and the pace', () => {
+    const recentLengths = [50, 80, 120];
+    const holder = slotHolderOf({
+      ...planned,
+      answer: { ...planned.answer!, recentLengths },
+      progress: { tokens: 10, sinceFirstTokenMs: 400 },
+    });
+    expect(holder.lengths).toEqual({ tokensOut: 10, msPerToken: 30, sorted: recentLengths });
   });
 
   it('without a planned answer it falls back to the time on the slot', () => {
