@@ -7,17 +7,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
-import type { ProfileRepository } from '../../src/db/profile-repository.js';
 import type { PlannedAttempt } from '../../src/gateway/attempt-runner.js';
 import type { Clock } from '../../src/gateway/clock.js';
 import { ModelCatalog } from '../../src/gateway/model-catalog.js';
 import { createPerformanceRouter } from '../../src/gateway/performance-router.js';
-import { RoutingState } from '../../src/gateway/routing-state.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
 import { type ChatRequest, parseChatRequest } from '../../src/openai/chat-request.js';
 import type { CompletionOutcome, CompletionProfile } from '../../src/profiler/completion-profile.js';
 import { createModelStatsStore } from '../../src/profiler/model-stats.js';
 import { fakeProvider } from './attempt-fakes.js';
+import { testRoutingState } from './routing-state-fixture.js';
 
 /** The load time the profile below teaches: every cold start took this long. */
 const loadMs = 4000;
@@ -28,19 +26,7 @@ function setUp() {
   const config = configSchema.parse({
     routing: { local_models: ['ollama/m'], local_parallel_slots: 2, explore_rate: 0 },
   });
-  const repository = {
-    loadLearnedOutcomes: () => [],
-    sumCostSince: () => 0,
-    saveLearnedOutcomes: () => undefined,
-  } as unknown as ProfileRepository;
-  const state = new RoutingState({
-    config,
-    providers: [],
-    repository,
-    metrics: createMetrics(),
-    clock,
-    log: () => undefined,
-  });
+  const state = testRoutingState(config, clock);
   const stats = createModelStatsStore({ windowSize: 200 });
   // A measured model: twelve completions of 1 000-token prompts, three of them cold starts.
   for (let index = 0; index < 12; index++) {

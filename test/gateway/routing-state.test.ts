@@ -7,31 +7,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
-import type { ProfileRepository } from '../../src/db/profile-repository.js';
 import type { PlannedAttempt } from '../../src/gateway/attempt-runner.js';
 import type { Clock } from '../../src/gateway/clock.js';
-import { RoutingState } from '../../src/gateway/routing-state.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
 import { parseChatRequest } from '../../src/openai/chat-request.js';
 import type { CompletionOutcome, CompletionProfile } from '../../src/profiler/completion-profile.js';
 import { fakeProvider } from './attempt-fakes.js';
+import { testRoutingState } from './routing-state-fixture.js';
 
 function setUp() {
   let now = 1_000_000;
   const clock: Clock = { now: () => now, monotonic: () => now, sleep: async () => undefined };
-  const repository = {
-    loadLearnedOutcomes: () => [],
-    sumCostSince: () => 0,
-    saveLearnedOutcomes: () => undefined,
-  } as unknown as ProfileRepository;
-  const state = new RoutingState({
-    config: configSchema.parse({}),
-    providers: [],
-    repository,
-    metrics: createMetrics(),
-    clock,
-    log: () => undefined,
-  });
+  const state = testRoutingState(configSchema.parse({}), clock);
   const provider = fakeProvider('ollama', async function* () {});
   const cloud = fakeProvider('anthropic', async function* () {}, 'cloud');
   const request = parseChatRequest({ model: 'auto', messages: [{ role: 'user', content: 'hi' }] });
