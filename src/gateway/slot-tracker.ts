@@ -124,11 +124,10 @@ export class SlotTracker {
           : {}),
       });
     });
-    const queued = attempts
-      .slice(slots)
-      .map(
-        (attempt) => ((attempt.serviceMs ?? now - attempt.startedAt) * slowdown) / (attempt.slowdown ?? 1),
-      );
+    const queued = attempts.slice(slots).map((attempt) => ({
+      serviceMs: ((attempt.serviceMs ?? now - attempt.startedAt) * slowdown) / (attempt.slowdown ?? 1),
+      logSigma: attempt.logSigma ?? unknownAttemptLogSigma,
+    }));
     return medianSlotWaitMs(holders, queued, slots);
   }
 

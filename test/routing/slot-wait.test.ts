@@ -39,6 +39,48 @@ describe('medianSlotWaitMs', () => {
   });
 });
 
+describe('medianSlotWaitMs with requests queued ahead', () => {
+  const fresh = { elapsedMs: 0, totalMs: 1000, logSigma: 0.5 };
+
+  it('is the median of the later of two slots when the queued request holds the first for long', () => {
+    // The queued one takes whichever slot frees first and keeps it: the wait is the later of two
+    // log-normal times around 1 000 ms, whose median is where both have ended with probability 1/2,
+    // 1 000 · exp(0.5 · Φ⁻¹(√½)) = 1 313 ms: past both medians, not at them.
+    const wait = medianSlotWaitMs([fresh, fresh], [{ serviceMs: 1e6, logSigma: 0.05 }], 2);
+    expect(wait).toBeGreaterThan(1313 * 0.98);
+    expect(wait).toBeLessThan(1313 * 1.02);
+  });
+
+  it('is the median of a sum of spread times, past the sum of their medians', () => {
+    // One slot: the holder's remaining time plus the queued request's service, both log-normal around
+    // 1 000 ms with a log-spread of 0.5. The median of their sum is about 2 120 ms (by simulation).
+    const wait = medianSlotWaitMs([fresh], [{ serviceMs: 1000, logSigma: 0.5 }], 1);
+    expect(wait).toBeGreaterThan(2120 * 0.97);
+    expect(wait).toBeLessThan(2120 * 1.03);
+    // Two slots, one queued request with the same spread: about 1 252 ms (by simulation).
+    const two = medianSlotWaitMs([fresh, fresh], [{ serviceMs: 1000, logSigma: 0.5 }], 2);
+    expect(two).toBeGreaterThan(1252 * 0.97);
+    expect(two).toBeLessThan(1252 * 1.03);
+  });
+
+  it('reads a streaming holder’s remaining time as the lone-holder wait does', () => {
+    // A queued request of no duration leaves the wait the holder’s own; so does a second holder that
+    // runs for ever: the draws of each holder are its remaining time's quantiles.
+    const sorted = Array.from({ length: 21 }, (_, index) => 400 + index * 10);
+    const holders = [
+      { elapsedMs: 900, totalMs: 1000, logSigma: 0.8, longestMs: 1100 },
+      { elapsedMs: 3000, totalMs: 4800, logSigma: 0.3, lengths: { tokensOut: 300, msPerToken: 10, sorted } },
+      { elapsedMs: 5500, totalMs: 4800, logSigma: 0.3, lengths: { tokensOut: 550, msPerToken: 10, sorted } },
+    ];
+    const forever = { elapsedMs: 0, totalMs: 1e9, logSigma: 0.05 };
+    for (const holder of holders) {
+      const alone = medianSlotWaitMs([holder], [], 1);
+      const queued = medianSlotWaitMs([holder, forever], [{ serviceMs: 1e-6, logSigma: 0.05 }], 2);
+      expect(queued).toBeCloseTo(alone, 0);
+    }
+  });
+});
+
 describe('a holder whose client’s recent answer lengths are known', () => {
   // A client whose answers run 400–600 tokens and never longer (say its prompts ask for that much).
   const sorted = Array.from({ length: 21 }, (_, index) => 400 + index * 10);
