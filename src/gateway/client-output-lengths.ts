@@ -12,29 +12,39 @@ const minimumAnswersForSpread = 5;
 const recentLengthsKept = 64;
 /** Answers of a client before its empirical distribution is used (below it, the log-normal serves). */
 const minimumAnswersForEmpirical = 12;
+/**
+ * Clients remembered: the least recently heard from is forgotten beyond this. Clients are told apart by
+ * user agent, so a few are usual; the bound keeps a stream of odd user agents from growing memory.
+ */
+const clientsKept = 256;
 
-interface OutputLengthStats {
+/** What is learned of one client's answers. */
+interface ClientLengths {
+  /** Exponentially weighted, on the log scale: the log-normal's level and spread. */
   logMean: number;
   logVariance: number;
   count: number;
+  /** The last `recentLengthsKept` natural lengths (a ring: `next` is where the following one goes). */
+  lengths: number[];
+  next: number;
 }
 
 export class ClientOutputLengths {
-  private readonly outputTokensByClient = new Map<string, OutputLengthStats>();
-  private readonly recentByClient = new Map<string, { lengths: number[]; next: number }>();
+  /** In order of the last answer heard: the first key is the client least recently heard from. */
+  private readonly byClient = new Map<string, ClientLengths>();
 
   /** The client's typical answer length (exponentially weighted geometric mean: the median of a log-normal). */
   typicalTokens(client: string): number | undefined {
-    const stats = this.outputTokensByClient.get(client);
-    return stats === undefined ? undefined : Math.exp(stats.logMean);
+    const learned = this.byClient.get(client);
+    return learned === undefined ? undefined : Math.exp(learned.logMean);
   }
 
   /** The spread (log scale) of the client's answer lengths, once there are enough answers to say. */
   logSigma(client: string): number | undefined {
-    const stats = this.outputTokensByClient.get(client);
-    return stats === undefined || stats.count < minimumAnswersForSpread
+    const learned = this.byClient.get(client);
+    return learned === undefined || learned.count < minimumAnswersForSpread
       ? undefined
-      : Math.sqrt(stats.logVariance);
+      : Math.sqrt(learned.logVariance);
   }
 
   /**
@@ -43,32 +53,41 @@ export class ClientOutputLengths {
    * approximates. Read when a running answer's remaining length matters (`routing/slot-wait.ts`).
    */
   recentLengths(client: string): readonly number[] | undefined {
-    const recent = this.recentByClient.get(client);
-    if (!recent || recent.lengths.length < minimumAnswersForEmpirical) return undefined;
-    return [...recent.lengths].sort((left, right) => left - right);
+    const learned = this.byClient.get(client);
+    if (!learned || learned.lengths.length < minimumAnswersForEmpirical) return undefined;
+    return [...learned.lengths].sort((left, right) => left - right);
   }
 
-  /** A completed answer of `completionTokens` tokens for the client. */
-  record(client: string, completionTokens: number): void {
-    let recent = this.recentByClient.get(client);
-    if (!recent) {
-      recent = { lengths: [], next: 0 };
-      this.recentByClient.set(client, recent);
-    }
-    if (recent.lengths.length < recentLengthsKept) recent.lengths.push(completionTokens);
-    else recent.lengths[recent.next] = completionTokens;
-    recent.next = (recent.next + 1) % recentLengthsKept;
+  /**
+   * A completed answer of `completionTokens` tokens for the client. `cut`: it stopped at `max_tokens`, so
+   * its natural length is unknown (only that it is at least this): it counts in the log-normal's level
+   * as before, but not among the lengths the client's answers are known to end at.
+   */
+  record(client: string, completionTokens: number, cut = false): void {
     // Exponentially weighted, on the log scale (answer lengths are skewed): the typical length of this
     // client's answers and how much they vary, tracking change.
     const value = Math.log(Math.max(1, completionTokens));
-    const stats = this.outputTokensByClient.get(client);
-    if (stats === undefined) {
-      this.outputTokensByClient.set(client, { logMean: value, logVariance: 0, count: 1 });
+    let learned = this.byClient.get(client);
+    if (learned === undefined) {
+      learned = { logMean: value, logVariance: 0, count: 1, lengths: [], next: 0 };
     } else {
-      const delta = value - stats.logMean;
-      stats.logMean += outputLengthWeight * delta;
-      stats.logVariance = (1 - outputLengthWeight) * (stats.logVariance + outputLengthWeight * delta * delta);
-      stats.count += 1;
+      const delta = value - learned.logMean;
+      learned.logMean += outputLengthWeight * delta;
+      learned.logVariance =
+        (1 - outputLengthWeight) * (learned.logVariance + outputLengthWeight * delta * delta);
+      learned.count += 1;
+      this.byClient.delete(client);
+    }
+    // (Re-)inserted last: the map's order is the order of the last answer heard.
+    this.byClient.set(client, learned);
+    if (this.byClient.size > clientsKept) {
+      const oldest = this.byClient.keys().next().value;
+      if (oldest !== undefined) this.byClient.delete(oldest);
+    }
+    if (!cut) {
+      if (learned.lengths.length < recentLengthsKept) learned.lengths.push(completionTokens);
+      else learned.lengths[learned.next] = completionTokens;
+      learned.next = (learned.next + 1) % recentLengthsKept;
     }
   }
 }

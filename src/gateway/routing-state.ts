@@ -206,7 +206,7 @@ export class RoutingState implements AttemptObserver {
     if (profile.costDollars) this.spend.add(profile.costDollars);
     const facts = this.facts.get(request);
     if (profile.outcome === 'ok' && facts && profile.completionTokens !== undefined) {
-      this.outputLengths.record(facts.client, profile.completionTokens);
+      this.outputLengths.record(facts.client, profile.completionTokens, answer.finishReason === 'length');
     }
     if (attempt.provider.locality !== 'local') return;
     if (profile.outcome === 'ok') this.loadedUntil.set(id, now + (attempt.provider.residencyMs ?? 0));

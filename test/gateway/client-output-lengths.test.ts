@@ -53,4 +53,28 @@ describe('client output lengths', () => {
     expect(recent.at(-1)).toBe(1100);
     expect(lengths.recentLengths('b')).toBeUndefined();
   });
+
+  it('keeps answers cut at max_tokens out of the lengths answers are known to end at', () => {
+    const lengths = new ClientOutputLengths();
+    for (let answer = 1; answer <= 12; answer++) lengths.record('a', 100 + answer);
+    lengths.record('a', 256, true);
+    expect(lengths.recentLengths('a')).not.toContain(256);
+    expect(lengths.recentLengths('a')).toHaveLength(12);
+    // The log-normal's level still moves towards it.
+    const before = lengths.typicalTokens('a')!;
+    lengths.record('a', 4096, true);
+    expect(lengths.typicalTokens('a')!).toBeGreaterThan(before);
+  });
+
+  it('remembers at most 256 clients, forgetting the one least recently heard from', () => {
+    const lengths = new ClientOutputLengths();
+    for (let client = 0; client < 256; client++) lengths.record(`client-${client}`, 100);
+    // client-0 answers again: client-1 is now the least recently heard from.
+    lengths.record('client-0', 100);
+    lengths.record('client-256', 100);
+    expect(lengths.typicalTokens('client-0')).toBeDefined();
+    expect(lengths.typicalTokens('client-1')).toBeUndefined();
+    expect(lengths.typicalTokens('client-2')).toBeDefined();
+    expect(lengths.typicalTokens('client-256')).toBeDefined();
+  });
 });

@@ -109,6 +109,60 @@ describe('a holder whose client’s recent answer lengths are known', () => {
   });
 });
 
+describe('medianSlotWaitMs at the edges (found in review)', () => {
+  it('reaches a client’s longest answers, however far beyond the holder’s own prediction they lie', () => {
+    // Of this client's answers longer than the 20 tokens already out, all ran to 5 000 tokens.
+    const recentLengths = [...Array(12).fill(10), ...Array(4).fill(5000)];
+    const holder = slotHolderOf({
+      servedMs: 1000,
+      serviceMs: 1000,
+      logSigma: 0.5,
+      slowdown: 1,
+      answer: { expectedTokens: 47, msPerToken: 20, recentLengths },
+      progress: { tokens: 20, sinceFirstTokenMs: 380 },
+    });
+    expect(medianSlotWaitMs([holder], [], 1)).toBeCloseTo(4980 * 20, -2);
+    // The queued path reads the same holder the same way.
+    expect(medianSlotWaitMs([holder], [{ serviceMs: 1e-6, logSigma: 0.05 }], 1)).toBeCloseTo(4980 * 20, -2);
+  });
+
+  it('reads a holder past a tight prediction the same way with and without requests queued', () => {
+    // The no-queue wait inverts the survival function; the queued path draws from its closed-form
+    // inverse. Past its prediction (where the log-normal's tail runs out and an exponential one takes
+    // over) they must still agree: an instant queued request leaves the wait the holder's own.
+    for (const elapsedMs of [1200, 1500, 1990, 3000]) {
+      const holder = { elapsedMs, totalMs: 1000, logSigma: 0.1 };
+      const alone = medianSlotWaitMs([holder], [], 1);
+      const drawn = medianSlotWaitMs([holder], [{ serviceMs: 1e-6, logSigma: 0.05 }], 1);
+      expect(drawn).toBeGreaterThan(alone * 0.97);
+      expect(drawn).toBeLessThan(alone * 1.03);
+    }
+  });
+
+  it('the later of several holders far past a tight prediction is read from the tail, not clamped', () => {
+    // Eight holders at twice a tight prediction (the log-normal leaves ~2e-12 beyond them), seven queued
+    // for ever: the wait is the last holder to end, where each has ended with probability 0.5^(1/8).
+    // That far past, the tail is exponential in the time run so far, as the lone-holder wait reads it.
+    const holder = { elapsedMs: 1990, totalMs: 1000, logSigma: 0.1 };
+    const expected = -1990 * Math.log(1 - 0.5 ** (1 / 8));
+    const wait = medianSlotWaitMs(
+      Array(8).fill(holder),
+      Array(7).fill({ serviceMs: 1e9, logSigma: 0.05 }),
+      8,
+    );
+    expect(wait).toBeGreaterThan(expected * 0.95);
+    expect(wait).toBeLessThan(expected * 1.05);
+  });
+
+  it('a spread that is not a number is taken as wide, never as NaN', () => {
+    const holder = { elapsedMs: 100, totalMs: 1000, logSigma: Number.NaN };
+    expect(Number.isFinite(medianSlotWaitMs([holder], [], 1))).toBe(true);
+    expect(Number.isFinite(medianSlotWaitMs([holder], [{ serviceMs: 100, logSigma: Number.NaN }], 1))).toBe(
+      true,
+    );
+  });
+});
+
 describe('slotHolderOf', () => {
   const planned: RunningView = {
     servedMs: 3000,
