@@ -28,7 +28,7 @@ import type { PlannedAttempt } from './attempt-runner.js';
 import type { Clock } from './clock.js';
 import type { ModelCatalog, ResolvedModel } from './model-catalog.js';
 import type { AutoRouter, Plan } from './plan.js';
-import type { RoutingState } from './routing-state.js';
+import { modelKey, type RoutingState } from './routing-state.js';
 
 export interface PerformanceRouterOptions {
   config: Config;
@@ -119,7 +119,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
         continue;
       }
       for (const model of orderByPreference(provider, models, routing.local_models)) {
-        const id = modelKey({ provider: provider.id, model: model.name });
+        const id = modelKey(provider.id, model.name);
         // An abandoned attempt can say the model slowed down before any slow completion does.
         const fitted = latencyModelOf(provider.id, model.name, model.sizeBytes);
         const slowdown = state.slowdownEvidence(provider.id, model.name, speedOf(fitted));
@@ -142,7 +142,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
           ),
           contextLength: await contextLengthOf(provider, model.name, signal),
           // A model being loaded (or not in memory) has an empty prompt cache: the engine frees it on unload.
-          expectedCachedTokens: loaded ? expectedCachedOn(id, chain) : 0,
+          expectedCachedTokens: loaded ? state.prefixCache.expectedCachedTokens(id, chain) : 0,
           available: state.breaker(provider.id).allows(now),
           successRate: state.outcomes.successRate(provider.id, model.name, features.complexity, now),
         };
@@ -235,42 +235,41 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
     }
     // Records of loads that no longer apply (the model is in memory, nothing is in flight, or too old).
     for (const candidate of local) {
-      if (candidate.loadingForMs === undefined) loadsUnderWay.delete(modelKey(candidate));
+      if (candidate.loadingForMs === undefined)
+        loadsUnderWay.delete(modelKey(candidate.provider, candidate.model));
     }
-    // A first attempt on a local model not in memory starts the engine loading it now.
-    const first = decision.attempts[0];
-    const firstLocal =
-      first?.locality === 'local'
-        ? local.find((entry) => entry.provider === first.provider && entry.model === first.model)
+    /** The local candidate a local attempt was decided from. */
+    const candidateOf = (attempt: { provider: string; model: string; locality: string }) =>
+      attempt.locality === 'local'
+        ? local.find((entry) => entry.provider === attempt.provider && entry.model === attempt.model)
         : undefined;
+    // A first attempt on a local model not in memory starts the engine loading it now.
+    const firstLocal = decision.attempts[0] && candidateOf(decision.attempts[0]);
     if (firstLocal && !firstLocal.loaded && firstLocal.loadingForMs === undefined) {
-      loadsUnderWay.set(modelKey(firstLocal), clock.now());
+      loadsUnderWay.set(modelKey(firstLocal.provider, firstLocal.model), clock.now());
     }
     return {
       attempts: decision.attempts.map((attempt) => {
         const provider = input.catalog.provider(attempt.provider)!;
+        const candidate = candidateOf(attempt);
         const planned: PlannedAttempt = {
           provider,
           model: attempt.model,
           ...optional('firstTokenDeadlineMs', attempt.firstTokenDeadlineMs),
           ...optional('predictedTtftMs', attempt.predicted?.ttftMs),
           ...optional('predictedTotalMs', attempt.predicted?.totalMs),
-          ...(attempt.locality === 'local'
-            ? { expectedCachedTokens: expectedCached(attempt, input.request, local) }
-            : {}),
+          // The cache hit the prediction assumed, recorded with the attempt's profile for calibration.
+          ...(candidate ? { expectedCachedTokens: candidate.expectedCachedTokens } : {}),
         };
         // What this attempt should take once it has a slot: later requests' queue-wait estimates read it.
-        if (attempt.locality === 'local' && attempt.predicted) {
-          const candidate = local.find(
-            (entry) => entry.provider === attempt.provider && entry.model === attempt.model,
-          );
+        if (candidate && attempt.predicted) {
           state.planned(planned, {
             serviceMs: attempt.predicted.totalMs - (attempt.predicted.queueMs ?? 0),
             ttftServiceMs: attempt.predicted.ttftMs - (attempt.predicted.queueMs ?? 0),
             logSigma:
               Math.log(attempt.predicted.totalHighMs / attempt.predicted.totalMs) / normalQuantile(0.9),
-            ...(candidate ? { speed: speedOf(candidate.latency) } : {}),
-            ...optional('slowdown', candidate && slowdownApplied.get(candidate)),
+            speed: speedOf(candidate.latency),
+            ...optional('slowdown', slowdownApplied.get(candidate)),
             ...optional('answer', plannedAnswer(attempt.predicted, features, client)),
           });
         }
@@ -298,22 +297,6 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
       ...optional('maxTokens', features.maxTokens),
       ...optional('recentLengths', state.recentOutputLengths(client)),
     };
-  }
-
-  /** The cache hit the prediction of this attempt assumed (recorded with its profile, for calibration). */
-  function expectedCached(
-    attempt: { provider: string; model: string },
-    request: ChatRequest,
-    local: readonly LocalCandidate[],
-  ): number {
-    const candidate = local.find(
-      (entry) => entry.provider === attempt.provider && entry.model === attempt.model,
-    );
-    return candidate?.expectedCachedTokens ?? expectedCachedOn(modelKey(attempt), chainOf(request));
-  }
-
-  function expectedCachedOn(id: string, chain: ReturnType<typeof promptChain>): number {
-    return state.prefixCache.expectedCachedTokens(id, chain);
   }
 
   return Object.assign(router, {
@@ -440,8 +423,4 @@ function policyFor(base: RoutingPolicy, resolved: Extract<ResolvedModel, { kind:
     ...(alias.total_deadline_ms !== undefined ? { total_deadline_ms: alias.total_deadline_ms } : {}),
     ...(alias.local_only ? { local_only: true } : {}),
   };
-}
-
-function modelKey(candidate: { provider: string; model: string }): string {
-  return `${candidate.provider}\u0000${candidate.model}`;
 }

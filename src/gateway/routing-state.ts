@@ -107,11 +107,11 @@ export class RoutingState implements AttemptObserver {
   }
 
   inFlightOf(provider: string, model: string): number {
-    return this.slots.inFlightOf(key(provider, model));
+    return this.slots.inFlightOf(modelKey(provider, model));
   }
 
   isLoaded(provider: string, model: string): boolean {
-    return (this.loadedUntil.get(key(provider, model)) ?? 0) > this.options.clock.now();
+    return (this.loadedUntil.get(modelKey(provider, model)) ?? 0) > this.options.clock.now();
   }
 
   breaker(provider: string): CircuitBreaker {
@@ -158,7 +158,7 @@ export class RoutingState implements AttemptObserver {
    * through it, before any attempt fails or completes.
    */
   slowdownEvidence(provider: string, model: string, currentSpeed: number): number {
-    const id = key(provider, model);
+    const id = modelKey(provider, model);
     return Math.max(this.slowdown.factor(id, currentSpeed), this.slots.paceSlowdown(id, currentSpeed));
   }
 
@@ -168,11 +168,16 @@ export class RoutingState implements AttemptObserver {
    * take their predicted service time each, first come first served; all of it stretched by `slowdown`.
    */
   expectedQueueWaitMs(provider: string, model: string, slots: number, slowdown = 1): number {
-    return this.slots.expectedQueueWaitMs(key(provider, model), slots, slowdown, this.options.clock.now());
+    return this.slots.expectedQueueWaitMs(
+      modelKey(provider, model),
+      slots,
+      slowdown,
+      this.options.clock.now(),
+    );
   }
 
   started(attempt: PlannedAttempt, request: ChatRequest): AttemptProgress {
-    const id = key(attempt.provider.id, attempt.model);
+    const id = modelKey(attempt.provider.id, attempt.model);
     const now = this.options.clock.now();
     const progress = this.slots.start(attempt, id, this.plannedExpectations.get(attempt), now);
     this.breaker(attempt.provider.id).onAttempt(now);
@@ -193,7 +198,7 @@ export class RoutingState implements AttemptObserver {
     profile: CompletionProfile,
     answer: AttemptAnswer,
   ): void {
-    const id = key(attempt.provider.id, attempt.model);
+    const id = modelKey(attempt.provider.id, attempt.model);
     const now = this.options.clock.now();
     const running = this.slots.finish(attempt, id, now);
     this.slowdown.note(id, attempt, profile, running, this.plannedExpectations.get(attempt)?.speed);
@@ -245,7 +250,7 @@ export class RoutingState implements AttemptObserver {
         if (health.status !== 'ready') continue;
         const loaded = new Set((health.loadedModels ?? []).map((model) => model.name));
         for (const name of loaded) {
-          const id = key(provider.id, name);
+          const id = modelKey(provider.id, name);
           this.loadedUntil.set(
             id,
             Math.max(this.loadedUntil.get(id) ?? 0, now + this.options.config.routing.poll_interval_ms * 2),
@@ -265,7 +270,8 @@ export class RoutingState implements AttemptObserver {
   }
 }
 
-function key(provider: string, model: string): string {
+/** How routing state names one model of one provider (prefix cache, slots, loaded models). */
+export function modelKey(provider: string, model: string): string {
   return `${provider}\u0000${model}`;
 }
 
