@@ -64,7 +64,7 @@ const queueDraws = 512;
 /**
  * Below this, the log-normal says a holder should long have ended: it is taken to run on at a pace
  * proportional to its time so far (an exponential tail) instead. The same threshold in `survival` and
- * `remainingQuantile` keeps them inverses of each other; above it, `still · now` stays within the range
+ * `remainingQuantiles` keeps them inverses of each other; above it, `still · now` stays within the range
  * where the normal quantile is not clamped.
  */
 const pastPrediction = 1e-9;
@@ -93,29 +93,36 @@ function survival(holder: SlotHolder, x: number): number {
 }
 
 /**
- * The time from now by which the holder has ended with probability `ended`: the inverse of `survival`,
- * in closed form (the first slot among several needs the bisection of `timeAllStillRun`).
+ * The holder's remaining-time quantile function: the time from now by which it has ended with
+ * probability `ended`, the inverse of `survival` in closed form. What does not depend on `ended` is
+ * worked out once, as the draws ask for hundreds of quantiles of the same holder.
  */
-function remainingQuantile(holder: SlotHolder, ended: number): number {
-  const still = 1 - ended;
+function remainingQuantiles(holder: SlotHolder): (ended: number) => number {
   const cappedAt = Math.max(0, (holder.longestMs ?? Number.POSITIVE_INFINITY) - holder.elapsedMs);
   const { lengths } = holder;
   const longer = lengths ? countAbove(lengths.sorted, lengths.tokensOut) : 0;
   if (lengths && longer >= minimumLongerAnswers) {
-    // The answer ends at the length of the longer answer that leaves a share `still` of them running on.
-    const index = lengths.sorted.length - longer + (longer - Math.floor(still * longer)) - 1;
-    const length = index < lengths.sorted.length - longer ? lengths.tokensOut : lengths.sorted[index]!;
-    return Math.min(cappedAt, (length - lengths.tokensOut) * lengths.msPerToken);
+    const firstLonger = lengths.sorted.length - longer;
+    return (ended) => {
+      // The answer ends at the length of the longer answer that leaves a share `1 − ended` of them running on.
+      const index = firstLonger + (longer - Math.floor((1 - ended) * longer)) - 1;
+      const length = index < firstLonger ? lengths.tokensOut : lengths.sorted[index]!;
+      return Math.min(cappedAt, (length - lengths.tokensOut) * lengths.msPerToken);
+    };
   }
   const sigma = spreadOf(holder.logSigma);
   const now = 1 - normalCdf(Math.log(Math.max(holder.elapsedMs, 1e-9) / holder.totalMs) / sigma);
-  // The end at which a share `still · now` of the unconditioned distribution lies beyond: from the lower
-  // tail of the normal quantile (Φ⁻¹(1 − p) = −Φ⁻¹(p)), which stays precise when that share is small.
-  const time =
-    now <= pastPrediction
-      ? -Math.max(1, holder.elapsedMs) * Math.log(Math.max(still, 1e-12))
-      : Math.max(0, holder.totalMs * Math.exp(-sigma * normalQuantile(still * now)) - holder.elapsedMs);
-  return Math.min(cappedAt, time);
+  if (now <= pastPrediction) {
+    return (ended) =>
+      Math.min(cappedAt, -Math.max(1, holder.elapsedMs) * Math.log(Math.max(1 - ended, 1e-12)));
+  }
+  // The end at which a share `(1 − ended) · now` of the unconditioned distribution lies beyond: from the
+  // lower tail of the normal quantile (Φ⁻¹(1 − p) = −Φ⁻¹(p)), which stays precise when that share is small.
+  return (ended) =>
+    Math.min(
+      cappedAt,
+      Math.max(0, holder.totalMs * Math.exp(-sigma * normalQuantile((1 - ended) * now)) - holder.elapsedMs),
+    );
 }
 
 /** The time from now by which all of `group` still run with probability `still` (bisection). */
@@ -193,9 +200,10 @@ export function medianSlotWaitMs(
   // Latin hypercube: each holder's remaining time and each queued service at `queueDraws` quantiles, in
   // an order of its own, so that every draw pairs different quantiles.
   const quantile = (stratum: number) => (stratum + 0.5) / queueDraws;
-  const remaining = holders.map((holder, index) =>
-    permutation(index).map((stratum) => remainingQuantile(holder, quantile(stratum))),
-  );
+  const remaining = holders.map((holder, index) => {
+    const remainingAt = remainingQuantiles(holder);
+    return permutation(index).map((stratum) => remainingAt(quantile(stratum)));
+  });
   const z = standardNormalStrata();
   const services = queued.map(({ serviceMs, logSigma }, index) =>
     permutation(holders.length + index).map(
