@@ -20,7 +20,12 @@ import { parseArgs } from 'node:util';
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import { createNodeFetch } from '../../src/http/node-fetch.js';
-import { isMainModule, listenReferenceProxy, type ReferenceProxy } from '../overhead/proxy-main.js';
+import {
+  isMainModule,
+  listenReferenceProxy,
+  type ReferenceProxy,
+  serveUntilStopped,
+} from '../overhead/proxy-main.js';
 
 export type SdkProvider = 'anthropic' | 'gemini';
 
@@ -182,16 +187,13 @@ if (isMainModule(import.meta.url)) {
     );
     process.exit(2);
   }
-  const proxy = await startSdkProxy({
-    provider: values.provider,
-    upstream: values.upstream,
-    apiKey: values.key,
-    host: values.host,
-    port: Number(values.port),
-  });
-  console.log(proxy.url);
-  const stop = () => void proxy.close().finally(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  process.once('disconnect', stop);
+  serveUntilStopped(
+    await startSdkProxy({
+      provider: values.provider,
+      upstream: values.upstream,
+      apiKey: values.key,
+      host: values.host,
+      port: Number(values.port),
+    }),
+  );
 }

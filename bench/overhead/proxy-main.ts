@@ -68,7 +68,11 @@ export async function runReferenceProxy(script: string, start: StartReferencePro
     console.error(`usage: tsx ${script} --upstream http://127.0.0.1:11434 [--port 0]`);
     process.exit(2);
   }
-  const proxy = await start({ upstream: values.upstream, host: values.host, port: Number(values.port) });
+  serveUntilStopped(await start({ upstream: values.upstream, host: values.host, port: Number(values.port) }));
+}
+
+/** Prints the proxy's URL (the bench reads it), and closes it on SIGINT/SIGTERM or when the parent goes. */
+export function serveUntilStopped(proxy: ReferenceProxy): void {
   console.log(proxy.url);
   const stop = () => void proxy.close().finally(() => process.exit(0));
   process.once('SIGINT', stop);
