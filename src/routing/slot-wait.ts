@@ -55,7 +55,7 @@ export interface QueuedService {
 
 /**
  * Draws of the slots' free times, when requests queued ahead make the wait a sum and a maximum. 512
- * keeps the median within about 1 % of its exact value (256: 2–3 %). It costs ~0.3 ms per call with a
+ * keeps the median within about 1 % of its exact value (256: 2–3 %). It costs ~0.45 ms per call with a
  * couple of holders and queued requests (~1.5 ms with 4 holders and 50 queued), paid only while requests
  * queue for the engine's slots, when each of them waits seconds.
  */
