@@ -20,7 +20,14 @@ import { parseArgs } from 'node:util';
 import type { BenchContext, BenchOutcome } from '../suite.js';
 import { outcomesOf, type StrategySummary, summarise } from './analysis.js';
 import { type BenchTiming, cloudModel, localModel } from './environment.js';
-import { evaluateTargets, predictionTable, strategyTable, targets, verdictLines } from './report.js';
+import {
+  evaluateTargets,
+  predictionTable,
+  strategyTable,
+  targets,
+  verdictLines,
+  verdictsPassed,
+} from './report.js';
 import type { RunSettings, StrategyRun } from './run-strategy.js';
 import { type StrategyName, strategyNames } from './strategies.js';
 import type { StrategyJob, StrategyMessage } from './strategy-process.js';
@@ -266,7 +273,10 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
     summarise(result, workload, timing, slowdownAt, settings.slowdownFactor),
   );
   const verdicts = evaluateTargets(summaries);
-  const passed = verdicts.length > 0 && verdicts.every((verdict) => verdict.passed);
+  // The issue's targets as written; and with the two that no router can meet on this workload (total
+  // time, local share against an oracle that knows answer lengths) judged as restated.
+  const passed = verdictsPassed(verdicts, 'as written');
+  const passedRestated = verdictsPassed(verdicts, 'restated');
 
   console.log('');
   console.log(strategyTable(summaries));
@@ -279,6 +289,9 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
   }
   console.log('');
   console.log(verdictLines(verdicts));
+  console.log(
+    `targets as written: ${passed ? 'PASS' : 'FAIL'}; with the restated ones in place of theirs: ${passedRestated ? 'PASS' : 'FAIL'}`,
+  );
 
   mkdirSync(context.outDir, { recursive: true });
   const resultPath = join(context.outDir, 'routing.json');
@@ -306,6 +319,7 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
         summaries,
         verdicts,
         passed,
+        passedRestated,
         // What switchyard believed about the local model's speed before each request (adaptation).
         switchyardSpeedProbes: runs.find((result) => result.name === 'switchyard')?.speedProbes,
         // switchyard's own profile rows, the raw material of the prediction figures.
