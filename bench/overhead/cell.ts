@@ -88,6 +88,7 @@ export async function runCell(
   const added = {
     floor: addedOver(direct, summaries.floor!),
     ...(summaries.translator ? { translator: addedOver(direct, summaries.translator) } : {}),
+    ...(summaries.stack ? { stack: addedOver(direct, summaries.stack) } : {}),
     switchyard: addedOver(direct, summaries.switchyard!),
     ...(summaries.baseline ? { baseline: addedOver(direct, summaries.baseline) } : {}),
   };

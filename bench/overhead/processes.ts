@@ -30,6 +30,7 @@ export interface Processes {
   simulator: Proxy;
   floor: Proxy;
   translator: Proxy;
+  stack: Proxy;
   switchyard: Proxy;
   baseline?: Proxy;
 }
@@ -142,6 +143,13 @@ export async function startProcesses(
     ipc: true,
   });
   const translator = { child: translatorChild, url: await firstLine(translatorChild) };
+  const stackChild = spawnChild({
+    name: 'stack proxy',
+    stderrLog: join(logDir, 'overhead-stack.log'),
+    args: [...tsx, 'bench/overhead/stack-proxy.ts', '--upstream', simulator.url],
+    ipc: true,
+  });
+  const stack = { child: stackChild, url: await firstLine(stackChild) };
   const cpuProfDir = settings.cpuProf ? join(outDir, 'profiles') : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const switchyard = await startSwitchyard({
@@ -163,7 +171,7 @@ export async function startProcesses(
         ...(settings.baselineNodeArgs ? { nodeArgs: settings.baselineNodeArgs } : {}),
       })
     : undefined;
-  return { simulator, floor, translator, switchyard, ...(baseline ? { baseline } : {}) };
+  return { simulator, floor, translator, stack, switchyard, ...(baseline ? { baseline } : {}) };
 }
 
 /**
@@ -215,6 +223,21 @@ export function targetsFor(
   const openaiCompleted = stream
     ? (tail: string) => tail.endsWith('data: [DONE]\n\n')
     : (tail: string) => tail.includes('"total_tokens":');
+  // The OpenAI floors also get the native body's `keep_alive` and `options`, to ask Ollama for the same work.
+  const floorBody = Buffer.from(
+    JSON.stringify({
+      ...switchyardBody,
+      stream,
+      keep_alive: nativeBody.keep_alive,
+      options: nativeBody.options,
+    }),
+  );
+  const floorTarget = (name: 'translator' | 'stack', proxy: Proxy): LoadTarget => ({
+    name,
+    url: new URL('/v1/chat/completions', proxy.url),
+    body: floorBody,
+    completed: openaiCompleted,
+  });
   const switchyardTarget = (name: 'switchyard' | 'baseline', proxy: Proxy): LoadTarget => ({
     name,
     url: new URL('/v1/chat/completions', proxy.url),
@@ -234,19 +257,8 @@ export function targetsFor(
       body: native,
       completed: nativeCompleted,
     },
-    translator: {
-      name: 'translator',
-      url: new URL('/v1/chat/completions', processes.translator.url),
-      body: Buffer.from(
-        JSON.stringify({
-          ...switchyardBody,
-          stream,
-          keep_alive: nativeBody.keep_alive,
-          options: nativeBody.options,
-        }),
-      ),
-      completed: openaiCompleted,
-    },
+    translator: floorTarget('translator', processes.translator),
+    stack: floorTarget('stack', processes.stack),
     switchyard: switchyardTarget('switchyard', processes.switchyard),
     ...(processes.baseline ? { baseline: switchyardTarget('baseline', processes.baseline) } : {}),
   };

@@ -6,13 +6,21 @@
 import type { TargetSummary } from './stats.js';
 
 /**
- * The proxies measured against direct: the pass-through floor, the translating floor (the Ollama bench
- * only), switchyard and optionally a baseline switchyard.
+ * The proxies measured against direct: the pass-through floor, the translating floor (in the cloud bench,
+ * the SDK floor), the stack floor (the Ollama bench only), switchyard and optionally a baseline
+ * switchyard.
  */
-export type ProxyName = 'floor' | 'translator' | 'switchyard' | 'baseline';
+export type ProxyName = 'floor' | 'translator' | 'stack' | 'switchyard' | 'baseline';
 export type TargetName = 'direct' | ProxyName;
 /** Every target, in the order they appear in tables. */
-export const targetOrder: readonly TargetName[] = ['direct', 'floor', 'translator', 'switchyard', 'baseline'];
+export const targetOrder: readonly TargetName[] = [
+  'direct',
+  'floor',
+  'translator',
+  'stack',
+  'switchyard',
+  'baseline',
+];
 
 export interface Added {
   p50: number;
@@ -178,18 +186,20 @@ export function formatVerdicts(verdicts: TargetVerdict[]): string {
 }
 
 /**
- * Per cell at concurrency 1: what the translating floor adds over the pass-through floor (the cost of
- * speaking OpenAI in front of Ollama at all), and switchyard against it. Context for the 2× target, not
- * a target.
+ * Per cell at concurrency 1: what a second floor (`proxy`: the translating floor, the cost of speaking
+ * OpenAI in front of Ollama at all; the stack floor, the cost of the stack issue 2 prescribes; the cloud
+ * bench's SDK floor) adds over the pass-through floor, and switchyard against it. Context for the 2×
+ * target, not a target.
  */
 export function formatTranslationFloor(
   cells: readonly CellResult[],
   translatorLabel = 'the translating floor',
+  proxy: 'translator' | 'stack' = 'translator',
 ): string {
   const lines: string[] = [];
   for (const cell of cells.filter((candidate) => candidate.concurrency === 1)) {
-    const translator = cell.added.translator;
-    const translatorCpu = cell.targets.translator?.cpuMsPerRequest;
+    const translator = cell.added[proxy];
+    const translatorCpu = cell.targets[proxy]?.cpuMsPerRequest;
     const floorCpu = cell.targets.floor.cpuMsPerRequest;
     const switchyardCpu = cell.targets.switchyard.cpuMsPerRequest;
     if (!translator || translatorCpu === undefined || floorCpu === undefined || switchyardCpu === undefined)

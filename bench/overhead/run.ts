@@ -157,6 +157,7 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
       {
         floor: running.floor.child.pid,
         translator: running.translator.child.pid,
+        stack: running.stack.child.pid,
         switchyard: running.switchyard.child.pid,
         ...(running.baseline ? { baseline: running.baseline.child.pid } : {}),
       },
@@ -190,6 +191,9 @@ export async function run(context: BenchContext): Promise<BenchOutcome> {
     );
     console.log(formatVerdicts(verdicts));
     console.log(formatTranslationFloor(cells));
+    console.log(
+      formatTranslationFloor(cells, 'the stack floor (Hono, the official client, always streamed)', 'stack'),
+    );
     for (const error of errors) console.log(`ERRORS  ${error}`);
 
     const resultPath = join(context.outDir, 'overhead.json');

@@ -17,7 +17,7 @@
 import { Agent, createServer, request, type ServerResponse } from 'node:http';
 import { isMainModule, listenReferenceProxy, type ReferenceProxy, runReferenceProxy } from './proxy-main.js';
 
-interface OpenAiBody {
+export interface OpenAiBody {
   model: string;
   messages: Array<{ role: string; content: string | Array<{ type: string; text?: string }> }>;
   stream?: boolean;
@@ -27,7 +27,7 @@ interface OpenAiBody {
   options?: Record<string, unknown>;
 }
 
-interface NativeLine {
+export interface NativeLine {
   message?: { content?: string };
   done?: boolean;
   done_reason?: string;
@@ -36,16 +36,12 @@ interface NativeLine {
   error?: string;
 }
 
-/**
- * Ollama streams only when the client does: a whole answer is one `stream: false` call and one object to
- * parse. (switchyard always streams from Ollama, to measure the time to first token of every completion;
- * that is its design's cost, not translation's.)
- */
-function nativeBodyOf(body: OpenAiBody): string {
+/** The native `/api/chat` request for an OpenAI one, without `stream`. */
+export function nativeChatOf(body: OpenAiBody) {
   const options: Record<string, unknown> = { ...body.options };
   if (body.max_tokens !== undefined) options.num_predict = body.max_tokens;
   if (body.temperature !== undefined) options.temperature = body.temperature;
-  return JSON.stringify({
+  return {
     model: body.model.replace(/^ollama\//, ''),
     messages: body.messages.map((message) => ({
       role: message.role === 'developer' ? 'system' : message.role,
@@ -54,10 +50,62 @@ function nativeBodyOf(body: OpenAiBody): string {
           ? message.content
           : message.content.map((part) => part.text ?? '').join(''),
     })),
-    stream: body.stream === true,
-    ...(body.keep_alive !== undefined ? { keep_alive: body.keep_alive } : {}),
+    ...(body.keep_alive !== undefined ? { keep_alive: body.keep_alive as string | number } : {}),
     options,
-  });
+  };
+}
+
+/**
+ * Ollama streams only when the client does: a whole answer is one `stream: false` call and one object to
+ * parse. (switchyard always streams from Ollama, to measure the time to first token of every completion;
+ * that is its design's cost, not translation's: the `stack` floor pays it.)
+ */
+function nativeBodyOf(body: OpenAiBody): string {
+  const { model, messages, ...rest } = nativeChatOf(body);
+  return JSON.stringify({ model, messages, stream: body.stream === true, ...rest });
+}
+
+/** One OpenAI `chat.completion.chunk` as a server-sent event. */
+export function completionChunk(
+  id: string,
+  created: number,
+  model: string,
+  delta: object,
+  finishReason: string | null,
+): string {
+  return `data: ${JSON.stringify({
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    choices: [{ index: 0, delta, finish_reason: finishReason }],
+  })}\n\n`;
+}
+
+/** A whole OpenAI `chat.completion` from the answer's text and Ollama's last line. */
+export function completionBody(
+  id: string,
+  created: number,
+  model: string,
+  content: string,
+  last: NativeLine,
+) {
+  const prompt = last.prompt_eval_count ?? 0;
+  const completion = last.eval_count ?? 0;
+  return {
+    id,
+    object: 'chat.completion',
+    created,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content },
+        finish_reason: last.done_reason === 'length' ? 'length' : 'stop',
+      },
+    ],
+    usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+  };
 }
 
 let sequence = 0;
@@ -69,13 +117,7 @@ function answerWriter(outgoing: ServerResponse, model: string, stream: boolean) 
   let content = '';
   let first = true;
   const chunk = (delta: object, finishReason: string | null) =>
-    `data: ${JSON.stringify({
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model,
-      choices: [{ index: 0, delta, finish_reason: finishReason }],
-    })}\n\n`;
+    completionChunk(id, created, model, delta, finishReason);
   return {
     /** The SSE text for one line (empty when not streaming), and whether the answer is complete. */
     line(line: NativeLine): string {
@@ -83,23 +125,8 @@ function answerWriter(outgoing: ServerResponse, model: string, stream: boolean) 
       if (!stream) {
         content += line.message?.content ?? '';
         if (!line.done) return '';
-        const prompt = line.prompt_eval_count ?? 0;
-        const completion = line.eval_count ?? 0;
         outgoing.writeHead(200, { 'content-type': 'application/json' });
-        outgoing.end(
-          JSON.stringify({
-            id,
-            object: 'chat.completion',
-            created,
-            model,
-            choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason }],
-            usage: {
-              prompt_tokens: prompt,
-              completion_tokens: completion,
-              total_tokens: prompt + completion,
-            },
-          }),
-        );
+        outgoing.end(JSON.stringify(completionBody(id, created, model, content, line)));
         return '';
       }
       let text = '';

@@ -1,29 +1,33 @@
 /**
  * @module test/bench/reference-proxies
- * The overhead benchmark's two floors must do their job, or the ratios against them mean nothing: the
- * pass-through proxy hands Ollama's native answer on unchanged, and the translating proxy answers the
- * OpenAI API (read here by the official `openai` SDK, streamed and not) from Ollama's native stream,
- * asking Ollama for the same work (model, `keep_alive`, `options`).
+ * The overhead benchmark's floors must do their job, or the ratios against them mean nothing: the
+ * pass-through proxy hands Ollama's native answer on unchanged, and the translating and stack proxies
+ * answer the OpenAI API (read here by the official `openai` SDK, streamed and not) from Ollama's native
+ * answer, asking Ollama for the same work (model, `keep_alive`, `options`); the stack proxy, like
+ * switchyard, always asks for a stream.
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPassthroughProxy } from '../../bench/overhead/passthrough-proxy.js';
 import type { ReferenceProxy } from '../../bench/overhead/proxy-main.js';
+import { startStackProxy } from '../../bench/overhead/stack-proxy.js';
 import { startTranslatingProxy } from '../../bench/overhead/translating-proxy.js';
 import { type OllamaSimulator, startOllamaSimulator } from '../../bench/upstreams/ollama/index.js';
 
 let simulator: OllamaSimulator;
 let passthrough: ReferenceProxy;
 let translating: ReferenceProxy;
+let stack: ReferenceProxy;
 
 beforeAll(async () => {
   simulator = await startOllamaSimulator({ port: 0, speedFactor: 1000, seed: 1 });
   passthrough = await startPassthroughProxy({ upstream: simulator.url });
   translating = await startTranslatingProxy({ upstream: simulator.url });
+  stack = await startStackProxy({ upstream: simulator.url });
 });
 
 afterAll(async () => {
-  await Promise.all([passthrough.close(), translating.close()]);
+  await Promise.all([passthrough.close(), translating.close(), stack.close()]);
   await simulator.close();
 });
 
@@ -51,12 +55,15 @@ describe('pass-through proxy', () => {
   });
 });
 
-describe('translating proxy', () => {
-  const client = () => new OpenAI({ baseURL: `${translating.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+describe.each([
+  { name: 'translating proxy', proxy: () => translating, streamsFromOllama: false },
+  { name: 'stack proxy', proxy: () => stack, streamsFromOllama: true },
+])('$name', ({ proxy, streamsFromOllama }) => {
+  const client = () => new OpenAI({ baseURL: `${proxy().url}/v1`, apiKey: 'unused', maxRetries: 0 });
   // Fields outside the OpenAI API, forwarded so that Ollama does the same work for every target.
   const extra = { keep_alive: '30m', options: { num_ctx: 8192 } };
 
-  it('answers a whole chat.completion with usage, from one native answer', async () => {
+  it('answers a whole chat.completion with usage', async () => {
     await fetch(`${simulator.url}/__sim/requests`, { method: 'DELETE' });
     const completion = await client().chat.completions.create({
       model: 'ollama/qwen2.5-coder:7b',
@@ -77,7 +84,7 @@ describe('translating proxy', () => {
       path: '/api/chat',
       body: {
         model: 'qwen2.5-coder:7b',
-        stream: false,
+        stream: streamsFromOllama,
         keep_alive: '30m',
         options: { num_ctx: 8192, num_predict: 50 },
       },
