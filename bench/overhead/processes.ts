@@ -1,7 +1,7 @@
 /**
  * @module bench/overhead/processes
  * The processes the overhead benchmark measures, each in its own child: the simulated Ollama, the
- * pass-through floor, switchyard (`node bin/switchyard.js` with the `node` flags of `npm start`, i.e.
+ * pass-through, translating and stack floors, switchyard (`node bin/switchyard.js` with the `node` flags of `npm start`, i.e.
  * the bundle in `dist/`), and optionally a second switchyard from another checkout (`--baseline <dir>`),
  * to compare a change against the code before it within one run. Also the request each target gets.
  */
@@ -206,9 +206,9 @@ export async function nativeBodyOf(
 }
 
 /**
- * The request each target gets for one cell: Ollama-native for direct and floor, OpenAI for switchyard
- * and the translating proxy (which also gets the native body's `keep_alive` and `options`, to ask Ollama
- * for the same work).
+ * The request each target gets for one cell: Ollama-native for direct and the pass-through floor, OpenAI
+ * for switchyard and the translating and stack floors (which also get the native body's `keep_alive` and
+ * `options`, to ask Ollama for the same work).
  */
 export function targetsFor(
   processes: Processes,
