@@ -21,13 +21,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const requestId = chooseRequestId(requestHeader(c, 'x-request-id'), deps.random);
     c.set('requestId', requestId);
     c.set('receivedAt', deps.clock.monotonic());
-    c.header('x-request-id', requestId);
     await next();
     // The chat route puts the header on the responses it builds itself (`requestIdSent`), so they are left
     // alone: reading `c.res.headers` would turn their plain header record into a web Headers object, per
-    // request. Hono drops prepared headers when any other handler returns its own Response, so set it again;
-    // except on a response the route already wrote to the socket itself (a stream, x-hono-already-sent),
-    // where a new header would make Hono rebuild the response and the server write its headers twice.
+    // request. For the same reason it is not prepared with `c.header()` before `next()`: that builds a web
+    // Headers for every request, the chat route's included. Every other response (the other endpoints,
+    // errors) gets it here; except a response the route already wrote to the socket itself (a stream,
+    // x-hono-already-sent), where a new header would make Hono rebuild the response and the server write
+    // its headers twice.
     if (c.get('requestIdSent')) return;
     const headers = c.res.headers;
     if (!headers.has('x-request-id') && !headers.has('x-hono-already-sent'))

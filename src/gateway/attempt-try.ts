@@ -91,6 +91,15 @@ async function firstEvent(
   controller: AbortController,
   clientSignal: AbortSignal,
 ): Promise<IteratorResult<ChatEvent> | GatewayError> {
+  // Without a deadline (a model the client named) there is nothing to race: no promise that never settles
+  // and no Promise.race per try.
+  if (attempt.firstTokenDeadlineMs === undefined) {
+    try {
+      return await iterator.next();
+    } catch (thrown) {
+      return classify(thrown, clientSignal);
+    }
+  }
   let deadlineHit = false;
   let timer: NodeJS.Timeout | undefined;
   // Raced against the first event rather than relying on the adapter to honour its abort signal, so a

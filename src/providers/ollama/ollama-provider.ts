@@ -170,12 +170,24 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
         model,
         numCtx: sizing.numCtx,
         keepAlive: options.config.keep_alive,
-        downloadedImages: await downloadImages(request, options.imageFetch, deadline.signal),
+        // Only a request with images can have any to download: the others skip an async call.
+        downloadedImages:
+          size.imageCount > 0
+            ? await downloadImages(request, options.imageFetch, deadline.signal)
+            : noDownloadedImages,
       });
       const stream = await clientFor(deadline.signal).chat({ ...body, stream: true });
       // Ollama answered with a 200: a failure from here on is a cut stream, not an engine that is down.
       started = true;
-      yield* translateStream(stream, sizing.numCtx, options.random);
+      // The messages are turned into events here rather than in a generator of their own: one async
+      // generator less for every line of every answer (each step through one costs promises and
+      // microtask turns).
+      const translation = new StreamTranslation(sizing.numCtx, options.random);
+      for await (const chunk of stream) {
+        for (const event of translation.eventsOf(chunk)) yield event;
+        if (translation.finished) return;
+      }
+      translation.eventsOf(undefined);
     } catch (error) {
       if (deadline.expired()) {
         throw new GatewayError(
@@ -205,21 +217,39 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
   };
 }
 
-async function* translateStream(
-  stream: AsyncIterable<OllamaChatResponse>,
-  numCtx: number,
-  random: () => number,
-): AsyncGenerator<ChatEvent> {
-  let toolCallCount = 0;
-  for await (const chunk of stream) {
+/**
+ * Ollama's messages as internal events, one message at a time. The official client already fails the
+ * stream on an `{"error": …}` line and on an end before the `done` line; the checks here keep that true
+ * whatever iterates the messages.
+ */
+class StreamTranslation {
+  /** The `done` line has been translated: nothing follows it. */
+  finished = false;
+  private toolCallCount = 0;
+
+  constructor(
+    private readonly numCtx: number,
+    private readonly random: () => number,
+  ) {}
+
+  /** The events of one message (`undefined`: the body ended). */
+  eventsOf(chunk: OllamaChatResponse | undefined): ChatEvent[] {
+    if (chunk === undefined) throw new Error('Did not receive done or success response in stream.');
+    // Ollama reports a failure after it started answering as an `{"error": …}` line.
+    if ('error' in chunk) throw new Error(String((chunk as { error: unknown }).error));
+    const events: ChatEvent[] = [];
     const message = chunk.message;
-    if (message?.thinking) yield { type: 'reasoning-delta', text: message.thinking };
-    if (message?.content) yield { type: 'text-delta', text: message.content };
+    if (message?.thinking) events.push({ type: 'reasoning-delta', text: message.thinking });
+    if (message?.content) events.push({ type: 'text-delta', text: message.content });
     for (const call of message?.tool_calls ?? []) {
-      const index = toolCallCount++;
-      const id = (call as { id?: string }).id || generateCallId(random);
-      yield { type: 'tool-call-start', index, id, name: call.function.name };
-      yield { type: 'tool-call-delta', index, argumentsDelta: JSON.stringify(call.function.arguments ?? {}) };
+      const index = this.toolCallCount++;
+      const id = (call as { id?: string }).id || generateCallId(this.random);
+      events.push({ type: 'tool-call-start', index, id, name: call.function.name });
+      events.push({
+        type: 'tool-call-delta',
+        index,
+        argumentsDelta: JSON.stringify(call.function.arguments ?? {}),
+      });
     }
     if (chunk.done) {
       const engine: EngineTimings = {
@@ -230,16 +260,17 @@ async function* translateStream(
         evalDurationNs: chunk.eval_duration ?? 0,
         totalDurationNs: chunk.total_duration ?? 0,
         doneReason: chunk.done_reason ?? 'stop',
-        contextSize: numCtx,
+        contextSize: this.numCtx,
       };
-      yield {
+      events.push({
         type: 'finish',
-        finishReason: finishReasonOf(engine.doneReason, toolCallCount),
+        finishReason: finishReasonOf(engine.doneReason, this.toolCallCount),
         usage: { promptTokens: engine.promptEvalCount, completionTokens: engine.evalCount },
         engine,
-      };
-      return;
+      });
+      this.finished = true;
     }
+    return events;
   }
 }
 
@@ -253,6 +284,8 @@ function finishReasonOf(doneReason: string, toolCallCount: number): FinishReason
   if (doneReason === 'length') return 'length';
   return toolCallCount > 0 ? 'tool_calls' : 'stop';
 }
+
+const noDownloadedImages: ReadonlyMap<string, string> = new Map();
 
 const idAlphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
