@@ -245,7 +245,7 @@ function calibrationProbe(
   );
   const fallback = cloud[0];
   if (!entry || !fallback) return undefined;
-  const slackMs = fallbackSlackMs(cloudAttempt(fallback, features), deadlines);
+  const slackMs = fallbackSlack(cloudAttempt(fallback, features), deadlines).bothMs;
   if (!(slackMs >= minimumProbeFirstTokenMs)) return undefined;
   const attempts = localAttempts([entry], cloud, deadlines, features);
   attempts[0]!.firstTokenDeadlineMs = Math.round(slackMs);
@@ -325,7 +325,7 @@ function localAttempt(
   entry: ScoredLocal,
   deadlines: Decision['deadlines'],
   followed: boolean,
-  fallbackSlackMs = Number.POSITIVE_INFINITY,
+  slack: FallbackSlack = noFallback,
 ): DecisionAttempt {
   const attempt: DecisionAttempt = {
     provider: entry.candidate.provider,
@@ -341,19 +341,39 @@ function localAttempt(
       deadlines.ttftMs,
       Math.max(minimumFirstTokenDeadlineMs, 2 * entry.times.ttftHighMs),
     );
-    if (fallbackSlackMs >= entry.times.ttftHighMs) deadline = Math.min(deadline, fallbackSlackMs);
+    if (slack.bothMs >= entry.times.ttftHighMs) deadline = Math.min(deadline, slack.bothMs);
+    // And never so late that the fallback's own first token cannot come within the first-token deadline:
+    // a local first token in those last moments is worth less than the fallback's in time (the answer
+    // behind it is then late too, as often as not). Routing bench, seed 7: three requests, one of them
+    // exploring, gave up on local at the full 20 s and got the cloud's first token at 21.1-21.5 s.
+    deadline = Math.min(deadline, Math.max(minimumFirstTokenDeadlineMs, slack.firstTokenMs));
     attempt.firstTokenDeadlineMs = Math.round(deadline);
   }
   return attempt;
 }
 
-/** How long a local attempt can run without a first token before the cloud fallback could no longer meet the deadlines. */
-function fallbackSlackMs(fallback: DecisionAttempt | undefined, deadlines: Decision['deadlines']): number {
-  if (!fallback?.predicted) return Number.POSITIVE_INFINITY;
-  return Math.min(
-    deadlines.ttftMs - fallback.predicted.ttftHighMs,
-    deadlines.totalMs - fallback.predicted.totalHighMs,
-  );
+/**
+ * How long a local attempt can run without a first token before the cloud fallback could no longer meet
+ * the first-token deadline (`firstTokenMs`), and both deadlines (`bothMs`; its total is cautious: the
+ * output budget, not the typical answer), by their 90th percentiles.
+ */
+interface FallbackSlack {
+  firstTokenMs: number;
+  bothMs: number;
+}
+
+const noFallback: FallbackSlack = {
+  firstTokenMs: Number.POSITIVE_INFINITY,
+  bothMs: Number.POSITIVE_INFINITY,
+};
+
+function fallbackSlack(
+  fallback: DecisionAttempt | undefined,
+  deadlines: Decision['deadlines'],
+): FallbackSlack {
+  if (!fallback?.predicted) return noFallback;
+  const firstTokenMs = deadlines.ttftMs - fallback.predicted.ttftHighMs;
+  return { firstTokenMs, bothMs: Math.min(firstTokenMs, deadlines.totalMs - fallback.predicted.totalHighMs) };
 }
 
 /** Local attempts first (in the given order), then the cloud as fallback. */
@@ -364,9 +384,9 @@ function localAttempts(
   features?: RequestFeatures,
 ): DecisionAttempt[] {
   const fallback = features ? cloud.map((candidate) => cloudAttempt(candidate, features)) : [];
-  const slackMs = fallbackSlackMs(fallback[0], deadlines);
+  const slack = fallbackSlack(fallback[0], deadlines);
   const attempts = entries.map((entry, index) =>
-    localAttempt(entry, deadlines, index < entries.length - 1 || fallback.length > 0, slackMs),
+    localAttempt(entry, deadlines, index < entries.length - 1 || fallback.length > 0, slack),
   );
   return [...attempts, ...fallback];
 }
