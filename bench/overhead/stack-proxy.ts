@@ -6,7 +6,10 @@
  * hand-written ones:
  * - a Hono app served by @hono/node-server (`createApp(deps)` "builds the Hono app");
  * - the official `ollama` client on the native `/api/chat` ("Uses the official `ollama` client"), given
- *   switchyard's own transport (`createOllamaTransport`, the cheapest way switchyard has to feed it);
+ *   switchyard's own transport (`createOllamaTransport`, the cheapest way switchyard has to feed it), a
+ *   client per request as switchyard has: the client keeps every stream it started in a list until the
+ *   stream is read past its `done` line, so one shared client would grow with every answer cut short,
+ *   and a client's abort reaches the exchange only through its transport's signal;
  * - a stream from Ollama for every answer, whole ones included: the profiler must record "time to first
  *   token" of every completion, which a `stream: false` call does not show.
  * Streamed answers go to Node's socket through switchyard's `respondWithSse`, as switchyard's do.
@@ -36,8 +39,6 @@ export async function startStackProxy(options: {
   port?: number;
 }): Promise<ReferenceProxy> {
   const transport = createOllamaTransport();
-  // One client for every request: each stream is aborted through its own iterator's `abort()`.
-  const client = new Ollama({ host: options.upstream, fetch: transport.fetchWith() });
   const app = new Hono();
   app.post('/v1/chat/completions', async (c) => {
     let body: OpenAiBody;
@@ -48,6 +49,9 @@ export async function startStackProxy(options: {
     }
     const id = `chatcmpl-${++sequence}`;
     const created = Math.floor(Date.now() / 1000);
+    // Aborted when the client goes away mid-stream: the transport then ends the exchange with Ollama.
+    const upstream = new AbortController();
+    const client = new Ollama({ host: options.upstream, fetch: transport.fetchWith(upstream.signal) });
     let stream: AbortableAsyncIterator<ChatResponse>;
     try {
       stream = await client.chat({ ...nativeChatOf(body), stream: true });
@@ -88,7 +92,7 @@ export async function startStackProxy(options: {
           }
           return text;
         },
-        cancel: () => stream.abort(),
+        cancel: () => upstream.abort(),
       },
       () => {},
     );

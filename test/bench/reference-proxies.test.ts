@@ -142,3 +142,36 @@ describe.each([
     expect(next.choices[0]?.finish_reason).toBe('stop');
   });
 });
+
+describe.each([
+  { name: 'translating proxy', start: startTranslatingProxy },
+  { name: 'stack proxy', start: startStackProxy },
+])('$name, when the client goes away mid-stream', ({ start }) => {
+  it('stops Ollama', async () => {
+    // A slower simulator of its own, so that the answer is still streaming when the client leaves:
+    // 400 tokens at ~45 tokens/s simulated is ~0.4 s at speed ×20.
+    const slow = await startOllamaSimulator({ port: 0, speedFactor: 20, seed: 1 });
+    const proxy = await start({ upstream: slow.url });
+    try {
+      const controller = new AbortController();
+      const client = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const stream = await client.chat.completions.create(
+        {
+          model: 'ollama/qwen2.5-coder:7b',
+          messages: [{ role: 'user', content: 'Explain closures. [sim:tokens=400]' }],
+          stream: true,
+        },
+        { signal: controller.signal },
+      );
+      let chunks = 0;
+      // The SDK ends the iteration quietly or with an abort error, depending on where the abort lands.
+      await (async () => {
+        for await (const _ of stream) if (++chunks === 3) controller.abort();
+      })().catch(() => undefined);
+      await expect.poll(() => slow.abortedRequests, { timeout: 2000 }).toBe(1);
+    } finally {
+      await proxy.close();
+      await slow.close();
+    }
+  });
+});
