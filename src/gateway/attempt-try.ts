@@ -91,8 +91,8 @@ async function firstEvent(
   controller: AbortController,
   clientSignal: AbortSignal,
 ): Promise<IteratorResult<ChatEvent> | GatewayError> {
-  // Without a deadline (a model the client named) there is nothing to race: no promise that never settles
-  // and no Promise.race per try.
+  // Without a deadline (a model the client named, a cloud attempt, the last attempt of a plan) there is
+  // nothing to race: no promise that never settles and no Promise.race per try.
   if (attempt.firstTokenDeadlineMs === undefined) {
     try {
       return await iterator.next();
@@ -104,13 +104,13 @@ async function firstEvent(
   let timer: NodeJS.Timeout | undefined;
   // Raced against the first event rather than relying on the adapter to honour its abort signal, so a
   // stalled upstream can never hold the request past the deadline.
+  const deadlineMs = attempt.firstTokenDeadlineMs;
   const deadline = new Promise<never>((_, reject) => {
-    if (attempt.firstTokenDeadlineMs === undefined) return;
     timer = setTimeout(() => {
       deadlineHit = true;
       controller.abort(new Error('first-token deadline'));
       reject(new Error('first-token deadline'));
-    }, attempt.firstTokenDeadlineMs);
+    }, deadlineMs);
   });
 
   const read = iterator.next();

@@ -342,11 +342,13 @@ function localAttempt(
       Math.max(minimumFirstTokenDeadlineMs, 2 * entry.times.ttftHighMs),
     );
     if (slack.bothMs >= entry.times.ttftHighMs) deadline = Math.min(deadline, slack.bothMs);
-    // And never so late that the fallback's own first token cannot come within the first-token deadline:
-    // a local first token in those last moments is worth less than the fallback's in time (the answer
-    // behind it is then late too, as often as not). Routing bench, seed 7: three requests, one of them
-    // exploring, gave up on local at the full 20 s and got the cloud's first token at 21.1-21.5 s.
-    deadline = Math.min(deadline, Math.max(minimumFirstTokenDeadlineMs, slack.firstTokenMs));
+    // Nor later than the fallback's own first token can still come within the first-token deadline, as
+    // long as that leaves the local model the first token the decision counted on (its `deadline_quantile`):
+    // past that point a local first token is worth less than the fallback's in time, and the answer behind
+    // it is late as often as not. Routing bench, seed 7: two requests waited the full 20 s for a local
+    // first token and got the cloud's at 21.1-21.5 s. (Each attempt's deadline runs from its own start
+    // and the slack from the request's: with two local attempts the second may still leave the cloud late.)
+    if (slack.firstTokenMs >= entry.ttftBoundMs) deadline = Math.min(deadline, slack.firstTokenMs);
     attempt.firstTokenDeadlineMs = Math.round(deadline);
   }
   return attempt;
