@@ -75,21 +75,31 @@ function summary(name: string, met: number, local: number, prediction?: ModelPre
   };
 }
 
+/** Summaries shaped like run 19's, with switchyard's figures changed: `run19Summaries({ total: 0.3 })`. */
+function run19Summaries(
+  change: { met?: number; local?: number; ttft?: number; total?: number; givenLength?: number } = {},
+): StrategySummary[] {
+  const prediction = localPrediction({
+    ttft: change.ttft ?? 0.14,
+    total: change.total ?? 0.22,
+    givenLength: change.givenLength ?? 0.048,
+    lengthBlindTotal: 0.239,
+  });
+  return [
+    summary('switchyard', change.met ?? 0.988, change.local ?? 0.375, prediction),
+    summary('oracle', 1, 0.437),
+    summary('length-blind-oracle', 0.963, 0.375),
+  ];
+}
+
+const run19Like = (change: Parameters<typeof run19Summaries>[0]) => evaluateTargets(run19Summaries(change));
+
 const byTarget = (verdicts: readonly Verdict[], id: Verdict['id'], scope: Verdict['scope']) =>
   verdicts.find((verdict) => verdict.id === id && verdict.scope === scope);
 
 describe('routing bench verdicts', () => {
   // The shape of run 19: first token under the target, total and local share only under restatement.
-  const run19 = [
-    summary(
-      'switchyard',
-      0.988,
-      0.375,
-      localPrediction({ ttft: 0.14, total: 0.22, givenLength: 0.048, lengthBlindTotal: 0.239 }),
-    ),
-    summary('oracle', 1, 0.437),
-    summary('length-blind-oracle', 0.963, 0.375),
-  ];
+  const run19 = run19Summaries();
 
   it('judges first token and total apart, as written', () => {
     const verdicts = evaluateTargets(run19);
@@ -107,71 +117,26 @@ describe('routing bench verdicts', () => {
   });
 
   it('fails the restated total when the latency model is off even given the length', () => {
-    const verdicts = evaluateTargets([
-      summary(
-        'switchyard',
-        0.988,
-        0.375,
-        localPrediction({ ttft: 0.14, total: 0.22, givenLength: 0.16, lengthBlindTotal: 0.239 }),
-      ),
-      ...run19.slice(1),
-    ]);
+    const verdicts = run19Like({ givenLength: 0.16 });
     expect(byTarget(verdicts, 'total', 'restated')?.passed).toBe(false);
     expect(verdictsPassed(verdicts, 'restated')).toBe(false);
   });
 
   it('fails the restated total when end to end is over 2 points worse than a length-blind prediction', () => {
-    const judged = (total: number) =>
-      byTarget(
-        evaluateTargets([
-          summary(
-            'switchyard',
-            0.988,
-            0.375,
-            localPrediction({ ttft: 0.14, total, givenLength: 0.05, lengthBlindTotal: 0.239 }),
-          ),
-          ...run19.slice(1),
-        ]),
-        'total',
-        'restated',
-      )?.passed;
+    const judged = (total: number) => byTarget(run19Like({ total }), 'total', 'restated')?.passed;
     expect(judged(0.255)).toBe(true);
     expect(judged(0.262)).toBe(false);
   });
 
   it('fails the restated local share when attainment is bought with it, or the share is low', () => {
-    const lowAttainment = evaluateTargets([
-      summary(
-        'switchyard',
-        0.97,
-        0.375,
-        localPrediction({ ttft: 0.14, total: 0.22, givenLength: 0.05, lengthBlindTotal: 0.239 }),
-      ),
-      ...run19.slice(1),
-    ]);
+    const lowAttainment = run19Like({ met: 0.97 });
     expect(byTarget(lowAttainment, 'local-share', 'restated')?.passed).toBe(false);
-    const lowShare = evaluateTargets([
-      summary(
-        'switchyard',
-        0.988,
-        0.3,
-        localPrediction({ ttft: 0.14, total: 0.22, givenLength: 0.05, lengthBlindTotal: 0.239 }),
-      ),
-      ...run19.slice(1),
-    ]);
+    const lowShare = run19Like({ local: 0.3 });
     expect(byTarget(lowShare, 'local-share', 'restated')?.passed).toBe(false);
   });
 
   it('never restates the first-token target: a miss there fails both ways', () => {
-    const verdicts = evaluateTargets([
-      summary(
-        'switchyard',
-        0.988,
-        0.375,
-        localPrediction({ ttft: 0.157, total: 0.22, givenLength: 0.05, lengthBlindTotal: 0.239 }),
-      ),
-      ...run19.slice(1),
-    ]);
+    const verdicts = run19Like({ ttft: 0.157 });
     expect(byTarget(verdicts, 'first-token', 'restated')).toBeUndefined();
     expect(verdictsPassed(verdicts, 'restated')).toBe(false);
   });
