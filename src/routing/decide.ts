@@ -334,21 +334,24 @@ function localAttempt(
     predicted: entry.times,
   };
   if (followed) {
-    // Give up on a stalled local model early enough that the next attempt can still be useful: no later
-    // than the cloud fallback can still meet the deadlines, as long as that leaves the local model its
-    // own 90th-percentile first token.
+    // Give up on a stalled local model early enough that the next attempt can still be useful, but never
+    // before the first token the decision counted on (at `deadline_quantile`) nor, for the cut below
+    // that uses both deadlines, its 90th percentile; and never below the 500 ms floor.
     let deadline = Math.min(
       deadlines.ttftMs,
       Math.max(minimumFirstTokenDeadlineMs, 2 * entry.times.ttftHighMs),
     );
-    if (slack.bothMs >= entry.times.ttftHighMs) deadline = Math.min(deadline, slack.bothMs);
-    // Nor later than the fallback's own first token can still come within the first-token deadline, as
-    // long as that leaves the local model the first token the decision counted on (its `deadline_quantile`):
+    const cutTo = (slackMs: number) => {
+      deadline = Math.min(deadline, Math.max(minimumFirstTokenDeadlineMs, slackMs));
+    };
+    // No later than the cloud fallback can still meet both deadlines (its total is the cautious one).
+    if (slack.bothMs >= Math.max(entry.ttftBoundMs, entry.times.ttftHighMs)) cutTo(slack.bothMs);
+    // Nor later than the fallback's own first token can still come within the first-token deadline:
     // past that point a local first token is worth less than the fallback's in time, and the answer behind
     // it is late as often as not. Routing bench, seed 7: two requests waited the full 20 s for a local
     // first token and got the cloud's at 21.1-21.5 s. (Each attempt's deadline runs from its own start
     // and the slack from the request's: with two local attempts the second may still leave the cloud late.)
-    if (slack.firstTokenMs >= entry.ttftBoundMs) deadline = Math.min(deadline, slack.firstTokenMs);
+    if (slack.firstTokenMs >= entry.ttftBoundMs) cutTo(slack.firstTokenMs);
     attempt.firstTokenDeadlineMs = Math.round(deadline);
   }
   return attempt;

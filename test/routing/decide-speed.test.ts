@@ -64,10 +64,14 @@ describe('a warm local model that meets the deadlines', () => {
   // The cloud fallback leaves 2 200 ms: the 4 000 ms first-token deadline minus its p90 first token
   // (2 × 900 ms).
   const fallbackSlackMs = 4000 - 1800;
-  const bounds = (candidate: ReturnType<typeof localCandidate>) => {
+  const bounds = (candidate: ReturnType<typeof localCandidate>, quantile = 0.75) => {
     const { ttftMs } = predictionFor(candidate);
     const spread = candidate.latency.logSigmaTtft;
-    return { decided: ttftMs * Math.exp(0.6745 * spread), p90: ttftMs * Math.exp(p90 * spread) };
+    return {
+      median: ttftMs,
+      decided: ttftMs * Math.exp(normalQuantile(quantile) * spread),
+      p90: ttftMs * Math.exp(p90 * spread),
+    };
   };
 
   it('gives up on local in time for the cloud’s first token when that leaves local what it was chosen on', () => {
@@ -92,6 +96,48 @@ describe('a warm local model that meets the deadlines', () => {
     const decision = decide(decisionInput({ local: [cold], random: noRandom }));
     expect(decision.reason).toBe('local_fast_enough');
     expect(decision.attempts[0]!.firstTokenDeadlineMs).toBe(4000);
+  });
+
+  it('does not cut below the decided first token even when the median fits in the slack', () => {
+    // A very uncertain model: its median first token fits in the 2 200 ms, its 75th percentile does not.
+    const uncertain = localCandidate({
+      loaded: false,
+      latency: fittedModel({ loadMs: 1400, logSigmaTtft: 0.8 }),
+    });
+    const { median, decided } = bounds(uncertain);
+    expect(median).toBeLessThanOrEqual(fallbackSlackMs);
+    expect(decided).toBeGreaterThan(fallbackSlackMs);
+    const decision = decide(decisionInput({ local: [uncertain], random: noRandom }));
+    expect(decision.reason).toBe('local_fast_enough');
+    expect(decision.attempts[0]!.firstTokenDeadlineMs).toBe(4000);
+  });
+
+  it('with a decision quantile above the 90th percentile, neither cut goes below the decided first token', () => {
+    // At 0.99 the decided first token lies past the 90th percentile: the slack of both deadlines
+    // (2 200 ms here) covers the 90th but not the 99th, so it must not cut either.
+    const uncertain = localCandidate({
+      loaded: false,
+      latency: fittedModel({ loadMs: 700, logSigmaTtft: 0.5 }),
+    });
+    const wide = policy({ deadline_quantile: 0.99 });
+    const { decided, p90: high } = bounds(uncertain, 0.99);
+    expect(high).toBeLessThanOrEqual(fallbackSlackMs);
+    expect(decided).toBeGreaterThan(fallbackSlackMs);
+    const decision = decide(decisionInput({ local: [uncertain], policy: wide, random: noRandom }));
+    expect(decision.reason).toBe('local_fast_enough');
+    expect(decision.attempts[0]!.firstTokenDeadlineMs).toBeGreaterThan(decided);
+  });
+
+  it('a cut never goes below the 500 ms floor', () => {
+    // A 2 120 ms first-token deadline leaves the cloud's fallback 320 ms of slack, which the warm model's
+    // decided first token fits in: it is cut, but to 500 ms, not 320.
+    const warm = localCandidate();
+    expect(bounds(warm).decided).toBeLessThanOrEqual(320);
+    const decision = decide(
+      decisionInput({ local: [warm], policy: policy({ ttft_deadline_ms: 2120 }), random: noRandom }),
+    );
+    expect(decision.reason).toBe('local_fast_enough');
+    expect(decision.attempts[0]!.firstTokenDeadlineMs).toBe(500);
   });
 
   it('the first-token deadline never exceeds a deadline below the 500 ms floor', () => {
