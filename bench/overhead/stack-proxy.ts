@@ -49,8 +49,13 @@ export async function startStackProxy(options: {
     }
     const id = `chatcmpl-${++sequence}`;
     const created = Math.floor(Date.now() / 1000);
-    // Aborted when the client goes away mid-stream: the transport then ends the exchange with Ollama.
+    // Aborted when the client goes away, before the answer starts (the request's own signal, which
+    // @hono/node-server aborts on a close) or while it streams (`cancel`): the transport then ends the
+    // exchange with Ollama.
     const upstream = new AbortController();
+    const leaving = c.req.raw.signal;
+    if (leaving.aborted) upstream.abort();
+    else leaving.addEventListener('abort', () => upstream.abort(), { once: true });
     const client = new Ollama({ host: options.upstream, fetch: transport.fetchWith(upstream.signal) });
     let stream: AbortableAsyncIterator<ChatResponse>;
     try {

@@ -146,8 +146,26 @@ describe.each([
 describe.each([
   { name: 'translating proxy', start: startTranslatingProxy },
   { name: 'stack proxy', start: startStackProxy },
-])('$name, when the client goes away mid-stream', ({ start }) => {
-  it('stops Ollama', async () => {
+])('$name, when the client goes away', ({ start }) => {
+  it.each([true, false])('before the answer starts (streamed: %s), stops Ollama', async (stream) => {
+    // A cold model at speed ×2 takes over a second to load: the client leaves during the load.
+    const slow = await startOllamaSimulator({ port: 0, speedFactor: 2, seed: 1 });
+    const proxy = await start({ upstream: slow.url });
+    try {
+      const client = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const request = client.chat.completions.create(
+        { model: 'ollama/qwen2.5-coder:7b', messages: [{ role: 'user', content }], stream },
+        { signal: AbortSignal.timeout(300) },
+      );
+      await expect(request).rejects.toThrow();
+      await expect.poll(() => slow.abortedRequests, { timeout: 3000 }).toBe(1);
+    } finally {
+      await proxy.close();
+      await slow.close();
+    }
+  });
+
+  it('mid-stream, stops Ollama', async () => {
     // A slower simulator of its own, so that the answer is still streaming when the client leaves:
     // 400 tokens at ~45 tokens/s simulated is ~0.4 s at speed ×20.
     const slow = await startOllamaSimulator({ port: 0, speedFactor: 20, seed: 1 });
