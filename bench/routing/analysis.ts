@@ -13,7 +13,13 @@ import { percentileOf } from '../overhead/stats.js';
 import { decodeTimeMs, defaultSimulatedModels, prefillTimeMs } from '../upstreams/ollama/index.js';
 import { type Adaptation, adaptationOf } from './adaptation.js';
 import { type BenchTiming, localModel } from './environment.js';
-import { givenLengthTotalErrors, type LocalRow, queueWaitFloorErrors } from './floors.js';
+import {
+  type FinishedAnswer,
+  givenLengthTotalErrors,
+  type LocalRow,
+  pastAnswersDraw,
+  queueWaitFloorErrors,
+} from './floors.js';
 import type { RequestRecord, StrategyRun } from './run-strategy.js';
 import type { WorkloadRequest } from './workload.js';
 
@@ -65,6 +71,11 @@ export interface ModelPrediction {
    * that waited for a slot and over all. What the running answers' unknown lengths alone cost.
    */
   queueWaitFloor?: { queued: number; all: number };
+  /**
+   * The same with the running answers' lengths drawn from what switchyard can know of them: its clients'
+   * last 64 answers (`floors.ts`, `pastAnswersDraw`).
+   */
+  queueWaitFloorKnown?: { queued: number; all: number };
   /**
    * Local model only, after 20 completions: total-time MdAPE of switchyard's latency model once the
    * answer's length is known (its first-token prediction plus its fitted decode time for the actual
@@ -290,22 +301,35 @@ function lengthUnknownFloors(
   model: string,
   settled: readonly Scored[],
   workload: readonly WorkloadRequest[],
-): Pick<ModelPrediction, 'queueWaitFloor' | 'givenLengthTotal'> {
+): Pick<ModelPrediction, 'queueWaitFloor' | 'queueWaitFloorKnown' | 'givenLengthTotal'> {
   const local: LocalRow[] = rows
     .filter((row) => `${row.provider}/${row.model}` === model)
     .map((row) => ({ row, index: requestIndexOf(row), endsAt: row.startedAt + row.durationMs }));
+  const answers: FinishedAnswer[] = rows
+    .filter((row) => row.outcome === 'ok')
+    .map((row) => {
+      const request = workload[requestIndexOf(row)]!;
+      return {
+        endsAt: row.startedAt + row.durationMs,
+        client: request.client,
+        tokens: Math.min(request.outputTokens, request.maxTokens),
+      };
+    });
   const waitErrors = queueWaitFloorErrors(local, workload, 1);
+  const knownWaitErrors = queueWaitFloorErrors(local, workload, 1, pastAnswersDraw(answers));
   const lengthErrors = givenLengthTotalErrors(local);
   const of = (entries: readonly Scored[], errors: Map<number, number>) =>
     median(entries.flatMap((entry) => errors.get(entry.requestIndex) ?? []));
+  const floor = (errors: Map<number, number>) => ({
+    queued: of(
+      settled.filter((entry) => entry.queued),
+      errors,
+    ),
+    all: of(settled, errors),
+  });
   return {
-    queueWaitFloor: {
-      queued: of(
-        settled.filter((entry) => entry.queued),
-        waitErrors,
-      ),
-      all: of(settled, waitErrors),
-    },
+    queueWaitFloor: floor(waitErrors),
+    queueWaitFloorKnown: floor(knownWaitErrors),
     givenLengthTotal: of(settled, lengthErrors),
   };
 }

@@ -8,7 +8,8 @@
  *   request exactly (load, prefill, decode rate, when each got its slot, how far each running answer has
  *   got) but not how long the answers still running will be: their client's true length distribution,
  *   conditioned on each one's progress, gives the median wait for a slot. Requests that did not wait
- *   have no error under it.
+ *   have no error under it. With `pastAnswersDraw`, the lengths come instead from what switchyard can
+ *   know of them: its clients' recent answers.
  * - `givenLengthErrors`: the latency model's error once the answer's length is known: switchyard's own
  *   first-token prediction plus the decode time its latency model (refitted from the completions that
  *   had finished when the request started, as `decide` saw them) gives for the actual `eval_count`.
@@ -46,8 +47,16 @@ function engineFirstTokenMs(row: StoredCompletion): number {
   return ((row.loadDurationNs ?? 0) + (row.promptEvalDurationNs ?? 0)) / 1e6;
 }
 
-/** An answer length of `client`, given it is longer than `above` tokens. */
-function drawLength(random: RandomSource, request: WorkloadRequest, above: number): number {
+/** An answer length of the request's client longer than `above` tokens, as known at `now`. */
+export type LengthDraw = (
+  random: RandomSource,
+  request: WorkloadRequest,
+  above: number,
+  now: number,
+) => number;
+
+/** An answer length of `client`, given it is longer than `above` tokens, from the workload's true distribution. */
+export function drawLength(random: RandomSource, request: WorkloadRequest, above: number): number {
   const { median: typical, spread, min, max } = answerLengthDistribution(request.client);
   if (above >= max) return above;
   const lowest = above < min ? 0 : normalCdf(Math.log(above / typical) / spread);
@@ -56,14 +65,48 @@ function drawLength(random: RandomSource, request: WorkloadRequest, above: numbe
   return Math.max(above, Math.min(max, Math.max(min, length)));
 }
 
+/** A finished answer of the run: when it ended, whose it was, how long it was. */
+export interface FinishedAnswer {
+  endsAt: number;
+  client: WorkloadRequest['client'];
+  tokens: number;
+}
+
+/** Answers of a client kept for its length distribution, as switchyard keeps them (ClientOutputLengths). */
+const recentAnswersKept = 64;
+/** Fewer answers longer than the running one than this, and switchyard falls back to its log-normal. */
+const minimumLongerAnswers = 4;
+
+/**
+ * Lengths as switchyard can know them at `now`: one of its client's last 64 answers that had ended by
+ * then (any model, as switchyard records them), among those longer than `above`. Where fewer than four
+ * are longer, switchyard reads a log-normal instead; the draw then takes the true distribution, which
+ * can only make this bound lower than switchyard's own knowledge allows.
+ */
+export function pastAnswersDraw(answers: readonly FinishedAnswer[]): LengthDraw {
+  const byEnd = [...answers].sort((left, right) => left.endsAt - right.endsAt);
+  return (random, request, above, now) => {
+    const known: number[] = [];
+    for (let index = byEnd.length - 1; index >= 0 && known.length < recentAnswersKept; index--) {
+      const answer = byEnd[index]!;
+      if (answer.endsAt <= now && answer.client === request.client) known.push(answer.tokens);
+    }
+    const longer = known.filter((tokens) => tokens > above);
+    if (longer.length < minimumLongerAnswers) return drawLength(random, request, above);
+    return longer[Math.floor(random() * longer.length)]!;
+  };
+}
+
 /**
  * Per successful local completion (by request index): the absolute first-token error of the prediction
- * that knows everything but the running answers' lengths, as a share of the measured first token.
+ * that knows everything but the running answers' lengths, as a share of the measured first token. The
+ * lengths come from `draw`: the workload's true distribution unless told otherwise.
  */
 export function queueWaitFloorErrors(
   rows: readonly LocalRow[],
   workload: readonly WorkloadRequest[],
   seed: number,
+  draw: LengthDraw = drawLength,
 ): Map<number, number> {
   const overhead = overheadMs(rows);
   const waitOf = ({ row }: LocalRow) =>
@@ -97,19 +140,19 @@ export function queueWaitFloorErrors(
       };
     };
     const waits: number[] = [];
-    for (let draw = 0; draw < samples; draw++) {
+    for (let sample = 0; sample < samples; sample++) {
       const freeAt = ahead.slice(0, slots).map((other) => {
         const known = phases(other);
         if (!known) return other.endsAt;
         const decodedTokens = Math.max(0, (now - known.servedAt - known.beforeDecodeMs) * known.tokensPerMs);
-        const length = drawLength(random, known.request, decodedTokens);
+        const length = draw(random, known.request, decodedTokens, now);
         return Math.max(now, known.servedAt + known.beforeDecodeMs + length / known.tokensPerMs);
       });
       for (const other of ahead.slice(slots)) {
         freeAt.sort((left, right) => left - right);
         const known = phases(other);
         freeAt[0]! += known
-          ? known.beforeDecodeMs + drawLength(random, known.request, 0) / known.tokensPerMs
+          ? known.beforeDecodeMs + draw(random, known.request, 0, now) / known.tokensPerMs
           : other.row.durationMs;
       }
       waits.push(Math.min(...freeAt) - now);

@@ -94,7 +94,7 @@ function predictionVerdicts(switchyard: StrategySummary): Verdict[] {
     {
       id: 'first-token',
       target: `first-token prediction error (median APE, local model, after 20 completions) <= ${bound}`,
-      measured: `${percent(errors.ttft)} (n=${errors.count}; a prediction knowing every phase but the running answers' lengths: ${optionalPercent(local.queueWaitFloor?.all)})`,
+      measured: `${percent(errors.ttft)} (n=${errors.count}; a prediction knowing every phase but the running answers' lengths: ${optionalPercent(local.queueWaitFloor?.all)}, with those lengths as switchyard knows them: ${optionalPercent(local.queueWaitFloorKnown?.all)})`,
       passed: errors.ttft <= targets.predictionError,
       scope: 'as written',
     },
@@ -240,6 +240,11 @@ export function predictionTable(predictions: readonly ModelPrediction[]): string
     if (prediction.queueWaitFloor) {
       floors.push(
         `${prediction.model}: a first-token prediction knowing every phase but not how long the answers running ahead will be would have a first-token MdAPE of ${percent(prediction.queueWaitFloor.queued)} on the completions that waited for a slot, ${percent(prediction.queueWaitFloor.all)} on all (after 20)`,
+      );
+    }
+    if (prediction.queueWaitFloorKnown) {
+      floors.push(
+        `${prediction.model}: the same with those lengths drawn from the clients' last 64 answers (what switchyard knows of them): ${percent(prediction.queueWaitFloorKnown.queued)} on the completions that waited, ${percent(prediction.queueWaitFloorKnown.all)} on all (after 20)`,
       );
     }
     if (prediction.givenLengthTotal !== undefined) {
