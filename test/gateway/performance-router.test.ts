@@ -12,8 +12,9 @@ import type { Clock } from '../../src/gateway/clock.js';
 import { ModelCatalog } from '../../src/gateway/model-catalog.js';
 import { createPerformanceRouter } from '../../src/gateway/performance-router.js';
 import { type ChatRequest, parseChatRequest } from '../../src/openai/chat-request.js';
-import type { CompletionOutcome, CompletionProfile } from '../../src/profiler/completion-profile.js';
+import type { CompletionOutcome } from '../../src/profiler/completion-profile.js';
 import { createModelStatsStore } from '../../src/profiler/model-stats.js';
+import { minimalProfile } from '../profiler/fixtures.js';
 import { fakeProvider } from './attempt-fakes.js';
 import { testRoutingState } from './routing-state-fixture.js';
 
@@ -31,31 +32,27 @@ function setUp() {
   // A measured model: twelve completions of 1 000-token prompts, three of them cold starts.
   for (let index = 0; index < 12; index++) {
     const cold = index % 4 === 0;
-    stats.observe({
-      requestId: `past-${index}`,
-      attempt: 0,
-      startedAt: now - 100_000 + index * 1000,
-      provider: 'ollama',
-      model: 'm',
-      locality: 'local',
-      streamed: true,
-      outcome: 'ok',
-      timeToFirstTokenMs: (cold ? loadMs : 0) + 520,
-      durationMs: (cold ? loadMs : 0) + 2520,
-      promptChars: 3600,
-      estimatedPromptTokens: 1000,
-      messageCount: 1,
-      toolCount: 0,
-      imageCount: 0,
-      loadDurationNs: (cold ? loadMs : 1) * 1e6,
-      promptEvalCount: 1000,
-      promptEvalDurationNs: 500e6,
-      evalCount: 100,
-      evalDurationNs: 2000e6,
-      prefillTokensPerSecond: 2000,
-      decodeTokensPerSecond: 50,
-      coldStart: cold,
-    });
+    stats.observe(
+      minimalProfile({
+        requestId: `past-${index}`,
+        startedAt: now - 100_000 + index * 1000,
+        model: 'm',
+        streamed: true,
+        timeToFirstTokenMs: (cold ? loadMs : 0) + 520,
+        durationMs: (cold ? loadMs : 0) + 2520,
+        promptChars: 3600,
+        estimatedPromptTokens: 1000,
+        messageCount: 1,
+        loadDurationNs: (cold ? loadMs : 1) * 1e6,
+        promptEvalCount: 1000,
+        promptEvalDurationNs: 500e6,
+        evalCount: 100,
+        evalDurationNs: 2000e6,
+        prefillTokensPerSecond: 2000,
+        decodeTokensPerSecond: 50,
+        coldStart: cold,
+      }),
+    );
   }
   const provider = {
     ...fakeProvider('ollama', async function* () {}),
@@ -86,23 +83,17 @@ function setUp() {
     state.started(attempt, request);
     const startedAt = now;
     const end = (outcome: CompletionOutcome) => {
-      const profile: CompletionProfile = {
+      const profile = minimalProfile({
         requestId: 'r',
-        attempt: 0,
         startedAt,
-        provider: 'ollama',
         model: 'm',
-        locality: 'local',
         streamed: true,
         outcome,
         durationMs: now - startedAt,
         promptChars: 10,
         estimatedPromptTokens: 10,
-        messageCount: 2,
-        toolCount: 0,
-        imageCount: 0,
         ...(outcome === 'ok' ? { timeToFirstTokenMs: 100, completionTokens: 10 } : {}),
-      };
+      });
       state.finished(attempt as PlannedAttempt, request, profile, {
         failed: outcome !== 'ok',
         finishReason: 'stop',
