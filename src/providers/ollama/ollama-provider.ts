@@ -183,11 +183,11 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
       // generator less for every line of every answer (each step through one costs promises and
       // microtask turns).
       const translation = new StreamTranslation(sizing.numCtx, options.random);
+      // The official client ends the stream after the `done` line, and fails it on an `{"error": …}` line
+      // or on an end before `done`.
       for await (const chunk of stream) {
         for (const event of translation.eventsOf(chunk)) yield event;
-        if (translation.finished) return;
       }
-      translation.eventsOf(undefined);
     } catch (error) {
       if (deadline.expired()) {
         throw new GatewayError(
@@ -217,14 +217,8 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
   };
 }
 
-/**
- * Ollama's messages as internal events, one message at a time. The official client already fails the
- * stream on an `{"error": …}` line and on an end before the `done` line; the checks here keep that true
- * whatever iterates the messages.
- */
+/** Ollama's messages as internal events, one message at a time. */
 class StreamTranslation {
-  /** The `done` line has been translated: nothing follows it. */
-  finished = false;
   private toolCallCount = 0;
 
   constructor(
@@ -232,11 +226,8 @@ class StreamTranslation {
     private readonly random: () => number,
   ) {}
 
-  /** The events of one message (`undefined`: the body ended). */
-  eventsOf(chunk: OllamaChatResponse | undefined): ChatEvent[] {
-    if (chunk === undefined) throw new Error('Did not receive done or success response in stream.');
-    // Ollama reports a failure after it started answering as an `{"error": …}` line.
-    if ('error' in chunk) throw new Error(String((chunk as { error: unknown }).error));
+  /** The events of one message. */
+  eventsOf(chunk: OllamaChatResponse): ChatEvent[] {
     const events: ChatEvent[] = [];
     const message = chunk.message;
     if (message?.thinking) events.push({ type: 'reasoning-delta', text: message.thinking });
@@ -268,7 +259,6 @@ class StreamTranslation {
         usage: { promptTokens: engine.promptEvalCount, completionTokens: engine.evalCount },
         engine,
       });
-      this.finished = true;
     }
     return events;
   }
