@@ -7,6 +7,7 @@
  * it must; and never the cloud when a privacy rule, `local_only` or the budget says so.
  */
 import type { ComplexityClass, RoutingConfig } from '../config/schema.js';
+import { cloudAttempt, cloudAttempts, fallbackSlack, fastestOf, localAttempts } from './decision-attempts.js';
 import type { RequestFeatures } from './features.js';
 import { type FittedLatencyModel, type LatencyPrediction, predictLatency } from './latency-model.js';
 import { normalQuantile } from './normal-distribution.js';
@@ -113,7 +114,7 @@ export interface Decision {
   deadlines: { ttftMs: number; totalMs: number };
 }
 
-interface ScoredLocal {
+export interface ScoredLocal {
   candidate: LocalCandidate;
   prediction: LatencyPrediction;
   times: PredictedTimes;
@@ -124,8 +125,6 @@ interface ScoredLocal {
 }
 
 const p90 = normalQuantile(0.9);
-/** A local attempt followed by another is given at least this long for its first token. */
-const minimumFirstTokenDeadlineMs = 500;
 /**
  * Below this many completions a local model's prediction rests mostly on priors, which describe a typical
  * laptop GPU and can be off by ten times either way on another machine.
@@ -313,114 +312,6 @@ function optimisticallyMeets(entry: ScoredLocal, deadlines: Decision['deadlines'
     entry.prediction.ttftMs * Math.exp(low * entry.candidate.latency.logSigmaTtft) <= deadlines.ttftMs &&
     entry.prediction.totalMs * Math.exp(low * entry.candidate.latency.logSigmaTotal) <= deadlines.totalMs
   );
-}
-
-function fastestOf(entries: readonly ScoredLocal[]): ScoredLocal | undefined {
-  let best: ScoredLocal | undefined;
-  for (const entry of entries) if (!best || entry.times.totalMs < best.times.totalMs) best = entry;
-  return best;
-}
-
-function localAttempt(
-  entry: ScoredLocal,
-  deadlines: Decision['deadlines'],
-  followed: boolean,
-  slack: FallbackSlack = noFallback,
-): DecisionAttempt {
-  const attempt: DecisionAttempt = {
-    provider: entry.candidate.provider,
-    model: entry.candidate.model,
-    locality: 'local',
-    predicted: entry.times,
-  };
-  if (followed) {
-    // Give up on a stalled local model early enough that the next attempt can still be useful, but never
-    // before the first token the decision counted on (at `deadline_quantile`) nor, for the cut below
-    // that uses both deadlines, its 90th percentile; and never below the 500 ms floor.
-    let deadline = Math.min(
-      deadlines.ttftMs,
-      Math.max(minimumFirstTokenDeadlineMs, 2 * entry.times.ttftHighMs),
-    );
-    const cutTo = (slackMs: number) => {
-      deadline = Math.min(deadline, Math.max(minimumFirstTokenDeadlineMs, slackMs));
-    };
-    // No later than the cloud fallback can still meet both deadlines (its total is the cautious one).
-    if (slack.bothMs >= Math.max(entry.ttftBoundMs, entry.times.ttftHighMs)) cutTo(slack.bothMs);
-    // Nor later than the fallback's own first token can still come within the first-token deadline:
-    // past that point a local first token is worth less than the fallback's in time, and the answer behind
-    // it is late as often as not. Routing bench, seed 7: two requests waited the full 20 s for a local
-    // first token and got the cloud's at 21.1-21.5 s. (Each attempt's deadline runs from its own start
-    // and the slack from the request's: with two local attempts the second may still leave the cloud late.)
-    if (slack.firstTokenMs >= entry.ttftBoundMs) cutTo(slack.firstTokenMs);
-    attempt.firstTokenDeadlineMs = Math.round(deadline);
-  }
-  return attempt;
-}
-
-/**
- * How long a local attempt can run without a first token before the cloud fallback could no longer meet
- * the first-token deadline (`firstTokenMs`), and both deadlines (`bothMs`; its total is cautious: the
- * output budget, not the typical answer), by their 90th percentiles.
- */
-interface FallbackSlack {
-  firstTokenMs: number;
-  bothMs: number;
-}
-
-const noFallback: FallbackSlack = {
-  firstTokenMs: Number.POSITIVE_INFINITY,
-  bothMs: Number.POSITIVE_INFINITY,
-};
-
-function fallbackSlack(
-  fallback: DecisionAttempt | undefined,
-  deadlines: Decision['deadlines'],
-): FallbackSlack {
-  if (!fallback?.predicted) return noFallback;
-  const firstTokenMs = deadlines.ttftMs - fallback.predicted.ttftHighMs;
-  return { firstTokenMs, bothMs: Math.min(firstTokenMs, deadlines.totalMs - fallback.predicted.totalHighMs) };
-}
-
-/** Local attempts first (in the given order), then the cloud as fallback. */
-function localAttempts(
-  entries: readonly ScoredLocal[],
-  cloud: readonly CloudCandidate[],
-  deadlines: Decision['deadlines'],
-  features?: RequestFeatures,
-): DecisionAttempt[] {
-  const fallback = features ? cloud.map((candidate) => cloudAttempt(candidate, features)) : [];
-  const slack = fallbackSlack(fallback[0], deadlines);
-  const attempts = entries.map((entry, index) =>
-    localAttempt(entry, deadlines, index < entries.length - 1 || fallback.length > 0, slack),
-  );
-  return [...attempts, ...fallback];
-}
-
-/** Cloud attempts first, then the fastest local model as a last resort if every cloud attempt fails. */
-function cloudAttempts(
-  cloud: readonly CloudCandidate[],
-  features: RequestFeatures,
-  local: readonly ScoredLocal[],
-): DecisionAttempt[] {
-  const attempts = cloud.map((candidate) => cloudAttempt(candidate, features));
-  const lastResort = fastestOf(local);
-  if (lastResort)
-    attempts.push(localAttempt(lastResort, { ttftMs: Number.POSITIVE_INFINITY, totalMs: 0 }, false));
-  return attempts;
-}
-
-function cloudAttempt(candidate: CloudCandidate, features: RequestFeatures): DecisionAttempt {
-  const ttftMs = candidate.typicalTtftMs;
-  const streamMs = (tokens: number) => (tokens / candidate.typicalOutputTokensPerSecond) * 1000;
-  const totalMs = ttftMs + streamMs(features.typicalOutputTokens ?? features.expectedOutputTokens);
-  // The high bound keeps the cautious output budget: the cloud is the fallback that must hold.
-  const totalHighMs = (ttftMs + streamMs(features.expectedOutputTokens)) * 1.5;
-  return {
-    provider: candidate.provider,
-    model: candidate.model,
-    locality: 'cloud',
-    predicted: { ttftMs, totalMs, ttftHighMs: ttftMs * 2, totalHighMs },
-  };
 }
 
 export interface SentenceFacts {
