@@ -9,7 +9,7 @@
  * enough in size, else a prior is used. Pure: everything comes in as arguments.
  */
 import type { Observation } from '../profiler/model-stats.js';
-import { newestRegime, refitLevel } from './speed-change.js';
+import { newestRegime, refitLevel, refitLevelSince } from './speed-change.js';
 
 /** Priors for a model switchyard has never seen complete: a mid-range laptop GPU running a 7B model. */
 export const latencyPriors = {
@@ -179,10 +179,13 @@ export function fitLatencyModel(
     );
     const decodeK = curve(decode, decodeContext, (point) => point.decodeRate, prior.decodeHalfRateTokens);
     points = points.slice(0, regime);
-    const before = refitLevel(earlier, prefillContext, (point) => point.prefillRate, prefillK).rate0;
-    prefill = refitLevel(points, prefillContext, (point) => point.prefillRate, prefillK);
-    decode = refitLevel(points, decodeContext, (point) => point.decodeRate, decodeK);
-    slowdown = before / prefill.rate0;
+    const prefillRate = (point: Point) => point.prefillRate;
+    const decodeRate = (point: Point) => point.decodeRate;
+    const prefillBefore = refitLevel(earlier, prefillContext, prefillRate, prefillK);
+    const decodeBefore = refitLevel(earlier, decodeContext, decodeRate, decodeK);
+    prefill = refitLevelSince(points, prefillBefore, prefillContext, prefillRate, prefillK);
+    decode = refitLevelSince(points, decodeBefore, decodeContext, decodeRate, decodeK);
+    slowdown = prefillBefore.rate0 / prefill.rate0;
   }
   const coldLoad = (list: readonly Point[]) =>
     weightedMean(

@@ -68,11 +68,8 @@ function mean(values: readonly number[]): number {
 
 /**
  * r0 from the given points with K fixed: the median of each rate scaled to an empty context (on the log
- * scale; with an even count, the mean of the middle two). A median, because a new regime has few points
- * and one of them may be a completion that was running when the machine changed speed: prefilled at the
- * old speed, decoded at the new one. Averaged in, one such prefill rate at three times the others put the
- * slowed prefill 25 % too fast for 20 requests. Not weighted by recency: within a regime the points
- * describe one machine, and with two points a weighted median is simply the newest, straddler or not.
+ * scale; with an even count, the mean of the middle two). Not weighted by recency: within a regime the
+ * points describe one machine.
  */
 export function refitLevel<P>(
   points: readonly P[],
@@ -81,7 +78,7 @@ export function refitLevel<P>(
   halfRateTokens: number,
 ): { rate0: number; halfRateTokens: number } {
   const logRates = points
-    .map((point) => Math.log(rateOf(point) * (1 + contextOf(point) / halfRateTokens)))
+    .map((point) => logLevelOf(point, contextOf, rateOf, halfRateTokens))
     .filter(Number.isFinite)
     .sort((left, right) => left - right);
   const middle = logRates.length / 2;
@@ -92,4 +89,46 @@ export function refitLevel<P>(
         ? logRates[Math.floor(middle)]!
         : (logRates[middle - 1]! + logRates[middle]!) / 2;
   return { rate0: Math.exp(logRate0), halfRateTokens };
+}
+
+/**
+ * r0 of one rate after a change of speed, from the completions since (`since`) and the level before it
+ * (`before`). A completion that was running when the machine changed ran part of its work at the old
+ * speed: typically it prefilled before the change and decoded after, so its decode rate moved and its
+ * prefill rate did not. Among the few points of a new regime such a rate is no evidence of the new
+ * level; a median of two is their mean, and one old prefill among two put the slowed prefill 1.7× too
+ * fast for 19 requests (bench seed 7). So a point whose rate stayed nearer the old level than the rate
+ * that moved furthest is left out of this rate's level, when that one moved past noise (`minimumChange`).
+ * When no rate moved that far (this phase did not change, only the other), every point is kept.
+ */
+export function refitLevelSince<P>(
+  since: readonly P[],
+  before: { rate0: number },
+  contextOf: (point: P) => number,
+  rateOf: (point: P) => number,
+  halfRateTokens: number,
+): { rate0: number; halfRateTokens: number } {
+  const oldLog = Math.log(before.rate0);
+  const levels = since.map((point) => ({ point, log: logLevelOf(point, contextOf, rateOf, halfRateTokens) }));
+  let furthest: number | undefined;
+  for (const { log } of levels) {
+    if (!Number.isFinite(log)) continue;
+    if (furthest === undefined || Math.abs(log - oldLog) > Math.abs(furthest - oldLog)) furthest = log;
+  }
+  const moved =
+    furthest === undefined || Math.abs(furthest - oldLog) <= minimumChange
+      ? since
+      : levels
+          .filter(({ log }) => Math.abs(log - furthest!) <= Math.abs(log - oldLog))
+          .map(({ point }) => point);
+  return refitLevel(moved, contextOf, rateOf, halfRateTokens);
+}
+
+function logLevelOf<P>(
+  point: P,
+  contextOf: (point: P) => number,
+  rateOf: (point: P) => number,
+  halfRateTokens: number,
+): number {
+  return Math.log(rateOf(point) * (1 + contextOf(point) / halfRateTokens));
 }

@@ -123,8 +123,35 @@ describe('fitting rate(ctx) = r0 / (1 + ctx/K)', () => {
     const straddler: Observation = { ...fast, decodeTokensPerSecond: slow.decodeTokensPerSecond };
     const [first] = similar(1, 22, 0.04, 3);
     const after = fitLatencyModel([...before, first!, straddler], sizeBytes);
-    // Between the two: not the straddler's old speed (3×), the geometric mean of a slow and a fast point.
-    expect(after.prefillRate0 / (trueEngine.prefillRate0 / 3)).toBeLessThan(2);
+    // Its prefill ran at the old speed and is left out of the new prefill level; the mean of the two
+    // (as before the fix) is √3 ≈ 1.7× too fast.
+    expect(relativeError(after.prefillRate0, trueEngine.prefillRate0 / 3)).toBeLessThan(0.1);
+    expect(relativeError(after.decodeRate0, trueEngine.decodeRate0 / 3)).toBeLessThan(0.1);
+  });
+
+  it('two straddlers (two slots were busy at the change) among four do not set the level either', () => {
+    const before = similar(30, 8);
+    const fast = similar(2, 23);
+    const slow = similar(2, 23, 0.04, 3);
+    const straddlers = fast.map((observation, index) => ({
+      ...observation,
+      decodeTokensPerSecond: slow[index]!.decodeTokensPerSecond,
+    }));
+    const [first, second] = similar(2, 24, 0.04, 3);
+    const after = fitLatencyModel([...before, first!, straddlers[0]!, second!, straddlers[1]!], sizeBytes);
+    expect(relativeError(after.prefillRate0, trueEngine.prefillRate0 / 3)).toBeLessThan(0.1);
+  });
+
+  it('when only decode slows down, the prefill level is kept from every point, not from its noisiest', () => {
+    const before = similar(30, 8);
+    const decodeOnly = similar(4, 25, 0.04).map((observation) => ({
+      ...observation,
+      decodeTokensPerSecond: observation.decodeTokensPerSecond! / 3,
+    }));
+    const after = fitLatencyModel([...before, ...decodeOnly], sizeBytes);
+    expect(after.samples).toBeLessThan(34);
+    expect(relativeError(after.prefillRate0, trueEngine.prefillRate0)).toBeLessThan(0.06);
+    expect(relativeError(after.decodeRate0, trueEngine.decodeRate0 / 3)).toBeLessThan(0.1);
   });
 
   it('uses only the newest maxObservations, and ignores failures and missing rates', () => {
