@@ -51,16 +51,23 @@ export async function startAttempts(
     );
   }
   const escalatedFrom: PlannedAttempt[] = [];
+  const planStarted = deps.clock.monotonic();
   let upstreamWaitMs = 0;
   let tryIndex = 0;
   let lastError: GatewayError | undefined;
 
   for (const [attemptIndex, attempt] of plan.entries()) {
+    let tried = false;
     for (let retry = 0; ; retry++) {
       const tryStarted = deps.clock.monotonic();
+      const firstTokenDeadlineMs = tryDeadlineMs(attempt, tryStarted - planStarted);
+      // Too little left before the attempts after it need their turn: not worth starting (again).
+      if (firstTokenDeadlineMs === 'skip') break;
+      tried = true;
       const outcome = await tryAttempt(deps, attempt, request, context, {
         tryIndex: tryIndex++,
         escalatedFrom,
+        firstTokenDeadlineMs,
         onSettled: (ms) => {
           upstreamWaitMs += ms;
         },
@@ -92,7 +99,22 @@ export async function startAttempts(
       }
       upstreamWaitMs += deps.clock.monotonic() - sleepStarted;
     }
-    if (attemptIndex < plan.length - 1) escalatedFrom.push(attempt);
+    // Escalated from means tried: an attempt skipped for lack of time is not named.
+    if (tried && attemptIndex < plan.length - 1) escalatedFrom.push(attempt);
   }
   throw lastError ?? new GatewayError('internal', 'No attempt was made.');
+}
+
+/**
+ * How long a try of `attempt` may wait for its first event, `elapsedMs` after the plan started: its own
+ * deadline, and no later than what is left until `firstTokenByMs`. With two local models before the
+ * cloud, the second would otherwise get the whole of the cloud's slack again from its own start. `skip`
+ * when what is left is shorter than the attempt's predicted first token (it would be abandoned before it
+ * was likely to answer, and only delay the next attempt).
+ */
+export function tryDeadlineMs(attempt: PlannedAttempt, elapsedMs: number): number | undefined | 'skip' {
+  if (attempt.firstTokenByMs === undefined) return attempt.firstTokenDeadlineMs;
+  const leftMs = attempt.firstTokenByMs - elapsedMs;
+  if (leftMs <= 0 || leftMs < (attempt.predictedTtftMs ?? 0)) return 'skip';
+  return Math.round(Math.min(attempt.firstTokenDeadlineMs ?? Number.POSITIVE_INFINITY, leftMs));
 }

@@ -17,6 +17,8 @@ export type TryOutcome =
   | { started: false; error: GatewayError };
 
 export interface TryOptions extends TryPosition {
+  /** Abandon the try when no first event arrives within this many ms (none: wait for it). */
+  firstTokenDeadlineMs: number | undefined;
   /** Told how long the upstream was waited on, once a committed answer's stream has ended. */
   onSettled: (upstreamMs: number) => void;
 }
@@ -53,7 +55,7 @@ export async function tryAttempt(
     return { started: false, error };
   }
 
-  const first = await firstEvent(attempt, iterator, controller, context.signal);
+  const first = await firstEvent(attempt, options.firstTokenDeadlineMs, iterator, controller, context.signal);
   if (first instanceof GatewayError) {
     // A missed deadline is a `timeout`, so its row says `deadline_exceeded`.
     record.finish(outcomeOf(first), { errorKind: first.kind, errorMessage: first.message });
@@ -87,13 +89,14 @@ export async function tryAttempt(
 /** The stream's first read, or the error that ended the try before it: a failed read or a missed deadline. */
 async function firstEvent(
   attempt: PlannedAttempt,
+  deadlineMs: number | undefined,
   iterator: AsyncIterator<ChatEvent>,
   controller: AbortController,
   clientSignal: AbortSignal,
 ): Promise<IteratorResult<ChatEvent> | GatewayError> {
   // Without a deadline (a model the client named, a cloud attempt, the last attempt of a plan) there is
   // nothing to race: no promise that never settles and no Promise.race per try.
-  if (attempt.firstTokenDeadlineMs === undefined) {
+  if (deadlineMs === undefined) {
     try {
       return await iterator.next();
     } catch (thrown) {
@@ -104,7 +107,6 @@ async function firstEvent(
   let timer: NodeJS.Timeout | undefined;
   // Raced against the first event rather than relying on the adapter to honour its abort signal, so a
   // stalled upstream can never hold the request past the deadline.
-  const deadlineMs = attempt.firstTokenDeadlineMs;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       deadlineHit = true;
@@ -125,7 +127,7 @@ async function firstEvent(
     iterator.return?.(undefined)?.catch(() => undefined);
     return new GatewayError(
       'timeout',
-      `\`${attempt.provider.id}/${attempt.model}\` produced no first token within ${attempt.firstTokenDeadlineMs} ms.`,
+      `\`${attempt.provider.id}/${attempt.model}\` produced no first token within ${deadlineMs} ms.`,
       { provider: attempt.provider.id },
     );
   }

@@ -19,6 +19,11 @@ export interface PlannedAttempt {
   model: string;
   /** Abandon this attempt (and escalate) if no first event arrives within this many ms. */
   firstTokenDeadlineMs?: number;
+  /**
+   * Abandon it, too, once this many ms have passed since the plan started (the attempts after it need
+   * the rest); an attempt with less left than its predicted first token is not started.
+   */
+  firstTokenByMs?: number;
   /** Routing's prediction for this attempt, stored with its profile row. */
   predictedTtftMs?: number;
   predictedTotalMs?: number;

@@ -256,6 +256,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
           provider,
           model: attempt.model,
           ...optional('firstTokenDeadlineMs', attempt.firstTokenDeadlineMs),
+          ...optional('firstTokenByMs', attempt.firstTokenByMs),
           ...optional('predictedTtftMs', attempt.predicted?.ttftMs),
           ...optional('predictedTotalMs', attempt.predicted?.totalMs),
           // The cache hit the prediction assumed, recorded with the attempt's profile for calibration.

@@ -41,13 +41,19 @@ function localAttempt(
       deadline = Math.min(deadline, Math.max(minimumFirstTokenDeadlineMs, slackMs));
     };
     // No later than the cloud fallback can still meet both deadlines (its total is the cautious one).
-    if (slack.bothMs >= Math.max(entry.ttftBoundMs, entry.times.ttftHighMs)) cutTo(slack.bothMs);
+    let giveUpBy = Number.POSITIVE_INFINITY;
+    if (slack.bothMs >= Math.max(entry.ttftBoundMs, entry.times.ttftHighMs)) giveUpBy = slack.bothMs;
     // Nor later than the fallback's own first token can still come within the first-token deadline:
     // past that point a local first token is worth less than the fallback's in time, and the answer behind
     // it is late as often as not. Routing bench, seed 7: two requests waited the full 20 s for a local
-    // first token and got the cloud's at 21.1-21.5 s. (Each attempt's deadline runs from its own start
-    // and the slack from the request's: with two local attempts the second may still leave the cloud late.)
-    if (slack.firstTokenMs >= entry.ttftBoundMs) cutTo(slack.firstTokenMs);
+    // first token and got the cloud's at 21.1-21.5 s.
+    if (slack.firstTokenMs >= entry.ttftBoundMs) giveUpBy = Math.min(giveUpBy, slack.firstTokenMs);
+    if (Number.isFinite(giveUpBy)) {
+      cutTo(giveUpBy);
+      // The slack runs from the request's start, an attempt's deadline from its own: the runner holds a
+      // later attempt (a second local model) to what is left of it.
+      attempt.firstTokenByMs = Math.round(Math.max(minimumFirstTokenDeadlineMs, giveUpBy));
+    }
     attempt.firstTokenDeadlineMs = Math.round(deadline);
   }
   return attempt;

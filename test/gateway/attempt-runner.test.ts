@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
+import { type PlannedAttempt, tryDeadlineMs } from '../../src/gateway/attempt-runner.js';
 import type { ChatEvent } from '../../src/providers/provider.js';
 import {
   abortOf,
@@ -240,6 +241,61 @@ describe('startAttempts', () => {
     expect(fast.calls[0]?.signal.aborted).toBe(false);
   });
 
+  it('does not start a later local attempt with less time left than its predicted first token', async () => {
+    // The first model fails three times (two backoffs: 300 ms on the fake clock); the second must give
+    // up by 350 ms from the start for the cloud to be in time, but needs ~100 ms: it is skipped.
+    const { run, records } = setup();
+    const first = fakeProvider('ollama', flaky(3, overloaded));
+    const second = fakeProvider('ollama-2', () => answers('late'));
+    const cloud = fakeProvider('anthropic', () => answers('cloud'), 'cloud');
+    const started = await run([
+      { provider: first, model: 'qwen', firstTokenDeadlineMs: 5_000, firstTokenByMs: 2_000 },
+      {
+        provider: second,
+        model: 'llama',
+        firstTokenDeadlineMs: 5_000,
+        firstTokenByMs: 350,
+        predictedTtftMs: 100,
+      },
+      { provider: cloud, model: 'claude' },
+    ]);
+    expect(started.attempt.provider).toBe(cloud);
+    expect(second.calls).toHaveLength(0);
+    // Escalated from the attempt that was tried, not the one skipped.
+    expect(started.escalatedFrom.map((attempt) => attempt.model)).toEqual(['qwen']);
+    await drain(started.events);
+    expect(summary(records).map((record) => record.model)).toEqual(['qwen', 'qwen', 'qwen', 'claude']);
+  });
+
+  it('holds a later local attempt to what is left of the time its fallback needs', async () => {
+    // 300 ms gone in the first model's backoffs: the second has 20 ms left of its 320, not its own 5 s.
+    const { run, records } = setup();
+    const first = fakeProvider('ollama', flaky(3, overloaded));
+    const second = fakeProvider('ollama-2', async function* (context) {
+      await abortOf(context.signal);
+      yield* answers('too late');
+    });
+    const cloud = fakeProvider('anthropic', () => answers('cloud'), 'cloud');
+    const started = await run([
+      { provider: first, model: 'qwen' },
+      {
+        provider: second,
+        model: 'llama',
+        firstTokenDeadlineMs: 5_000,
+        firstTokenByMs: 320,
+        predictedTtftMs: 5,
+      },
+      { provider: cloud, model: 'claude' },
+    ]);
+    expect(started.attempt.provider).toBe(cloud);
+    expect(second.calls[0]?.signal.aborted).toBe(true);
+    expect(started.escalatedFrom.map((attempt) => attempt.model)).toEqual(['qwen', 'llama']);
+    await drain(started.events);
+    const timedOut = records.find((record) => record.model === 'llama');
+    expect(timedOut?.outcome).toBe('deadline_exceeded');
+    expect(timedOut?.errorMessage).toContain('within 20 ms');
+  });
+
   it('derives prefill and decode rates and cold start from engine timings', async () => {
     const { run, records } = setup();
     const timed = (loadDurationNs: number): ChatEvent => ({
@@ -289,5 +345,32 @@ describe('startAttempts', () => {
 
   it('refuses an empty plan', async () => {
     await expect(setup().run([])).rejects.toMatchObject({ kind: 'internal' });
+  });
+});
+
+describe('tryDeadlineMs', () => {
+  const attempt = (fields: Partial<PlannedAttempt>): PlannedAttempt => ({
+    provider: fakeProvider('ollama', () => answers('ok')),
+    model: 'qwen',
+    ...fields,
+  });
+
+  it('is the attempt’s own deadline without a point to give up by', () => {
+    expect(tryDeadlineMs(attempt({ firstTokenDeadlineMs: 900 }), 5_000)).toBe(900);
+    expect(tryDeadlineMs(attempt({}), 5_000)).toBeUndefined();
+  });
+
+  it('is what is left until the point to give up by, when that comes first', () => {
+    const timed = attempt({ firstTokenDeadlineMs: 3_000, firstTokenByMs: 2_500, predictedTtftMs: 200 });
+    expect(tryDeadlineMs(timed, 0)).toBe(2_500);
+    expect(tryDeadlineMs(timed, 1_000)).toBe(1_500);
+    expect(tryDeadlineMs(attempt({ firstTokenByMs: 2_500 }), 1_000)).toBe(1_500);
+  });
+
+  it('skips the attempt when less is left than its predicted first token, or nothing', () => {
+    const timed = attempt({ firstTokenDeadlineMs: 3_000, firstTokenByMs: 2_500, predictedTtftMs: 200 });
+    expect(tryDeadlineMs(timed, 2_301)).toBe('skip');
+    expect(tryDeadlineMs(timed, 2_300)).toBe(200);
+    expect(tryDeadlineMs(attempt({ firstTokenByMs: 2_500 }), 2_500)).toBe('skip');
   });
 });

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { decide } from '../../src/routing/decide.js';
+import { fallbackSlack } from '../../src/routing/decision-attempts.js';
 import { normalQuantile } from '../../src/routing/normal-distribution.js';
 import {
   cloudCandidate,
@@ -87,6 +88,9 @@ describe('a warm local model that meets the deadlines', () => {
     const decision = decide(decisionInput({ local: [cold], random: noRandom }));
     expect(decision.reason).toBe('local_fast_enough');
     expect(decision.attempts[0]!.firstTokenDeadlineMs).toBe(fallbackSlackMs);
+    // The same point counted from the request's start, for attempts that start later (a second model).
+    expect(decision.attempts[0]!.firstTokenByMs).toBe(fallbackSlackMs);
+    expect(decision.attempts[1]!.firstTokenByMs).toBeUndefined();
   });
 
   it('keeps local’s deadline when the cloud’s slack would cut it below what it was chosen on', () => {
@@ -96,6 +100,7 @@ describe('a warm local model that meets the deadlines', () => {
     const decision = decide(decisionInput({ local: [cold], random: noRandom }));
     expect(decision.reason).toBe('local_fast_enough');
     expect(decision.attempts[0]!.firstTokenDeadlineMs).toBe(4000);
+    expect(decision.attempts[0]!.firstTokenByMs).toBeUndefined();
   });
 
   it('does not cut below the decided first token even when the median fits in the slack', () => {
@@ -165,6 +170,21 @@ describe('what makes local too slow', () => {
     );
     expect(decision.sentence).toContain('first token 4000 ms');
     expect(decision.sentence).toContain('Escalated to the cloud');
+  });
+
+  it('a cold model whose load time is only the prior’s is tried, given up in time for the cloud', () => {
+    // Never seen loading: by the prior it is too slow, so it would never be loaded and its load never
+    // measured. It is tried as a model without completions is, cut where the cloud can still meet both
+    // deadlines (the engine keeps loading it for the requests after).
+    const unmeasured = localCandidate({ loaded: false, latency: fittedModel({ loadFromPrior: true }) });
+    const decision = decide(decisionInput({ local: [unmeasured], random: noRandom }));
+    expect(decision.reason).toBe('exploring');
+    expect(decision.attempts.map((attempt) => attempt.locality)).toEqual(['local', 'cloud']);
+    const slack = fallbackSlack(decision.attempts[1], decision.deadlines).bothMs;
+    expect(decision.attempts[0]!.firstTokenDeadlineMs).toBe(Math.round(slack));
+    // Loaded, the prior load does not matter: no probe.
+    const warm = localCandidate({ latency: fittedModel({ loadFromPrior: true }) });
+    expect(decide(decisionInput({ local: [warm], random: noRandom })).reason).toBe('local_fast_enough');
   });
 
   it('the same model cold but with a short load stays local', () => {
