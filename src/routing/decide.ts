@@ -101,8 +101,14 @@ export interface DecisionAttempt {
   provider: string;
   model: string;
   locality: 'local' | 'cloud';
-  /** Abandon for the next attempt when no first token by then. */
+  /** Abandon for the next attempt when no first token by then (ms from the attempt's start). */
   firstTokenDeadlineMs?: number;
+  /**
+   * Abandon no later than this many ms from the request's start, whenever the attempt starts: past it
+   * the fallback could no longer meet the first-token deadline. Set only where the decision cut the
+   * attempt's deadline for its fallback.
+   */
+  firstTokenByMs?: number;
   predicted?: PredictedTimes;
 }
 
@@ -216,9 +222,10 @@ export function decide(input: DecisionInput): Decision {
   if (fast.length > 0) {
     return finish('local_fast_enough', localAttempts(fast, cloud, deadlines, features), { best: fast[0] });
   }
-  // A local model with too few completions to trust its prediction: try it when the cloud can still meet
-  // the deadlines if the local model has not produced its first token by then. Learning its speed then
-  // costs no deadline, however wrong the priors are for this machine.
+  // A local model with too few completions to trust its prediction, or cold with a load time never
+  // measured: try it when the cloud can still meet the deadlines if the local model has not produced its
+  // first token by then. Learning its speed then costs no deadline, however wrong the priors are for this
+  // machine (and the engine, loading the model, has it ready for the requests after).
   const probe = calibrationProbe(reliable, cloud, features, deadlines);
   if (probe) return finish('exploring', probe.attempts, { best: probe.entry });
   // Keep learning about local models the prediction may be wrong about: now and then, try the most
@@ -240,7 +247,11 @@ function calibrationProbe(
   deadlines: Decision['deadlines'],
 ): { entry: ScoredLocal; attempts: DecisionAttempt[] } | undefined {
   const entry = reliable.find(
-    ({ candidate }) => (candidate.latency.observed ?? candidate.latency.samples) < calibrationSamples,
+    ({ candidate }) =>
+      (candidate.latency.observed ?? candidate.latency.samples) < calibrationSamples ||
+      // A cold model whose load time is the prior's: too slow by the prior, it would never be loaded and
+      // its load never measured (routing bench, seed 3: nothing local after the first idle gap).
+      (!candidate.loaded && candidate.latency.loadFromPrior === true),
   );
   const fallback = cloud[0];
   if (!entry || !fallback) return undefined;

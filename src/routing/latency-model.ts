@@ -42,6 +42,8 @@ export interface FittedLatencyModel {
   decodeHalfRateTokens: number;
   /** Typical load time on a cold start; undefined when never seen cold. */
   loadMs: number | undefined;
+  /** `loadMs` is the prior's: no cold start of this model has completed yet (the machine's may differ ten times). */
+  loadFromPrior?: boolean;
   fixedTtftMs: number;
   /** Standard deviation of log(actual / predicted), for the interval. */
   logSigmaTtft: number;
@@ -70,6 +72,7 @@ export function priorLatencyModel(sizeBytes: number | undefined): FittedLatencyM
     decodeRate0: latencyPriors.decodeTokensPerSecond,
     decodeHalfRateTokens: latencyPriors.contextHalfRateTokens,
     loadMs: priorLoadMs(sizeBytes),
+    loadFromPrior: true,
     fixedTtftMs: latencyPriors.fixedTtftMs,
     logSigmaTtft: latencyPriors.logSigmaUnknown,
     logSigmaTotal: latencyPriors.logSigmaUnknown,
@@ -204,6 +207,7 @@ export function fitLatencyModel(
     decodeRate0: decode.rate0,
     decodeHalfRateTokens: decode.halfRateTokens,
     loadMs: loadMs ?? prior.loadMs,
+    ...(loadMs === undefined ? { loadFromPrior: true } : {}),
     fixedTtftMs: prior.fixedTtftMs,
     logSigmaTtft: prior.logSigmaTtft,
     logSigmaTotal: prior.logSigmaTotal,

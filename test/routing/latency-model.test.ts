@@ -154,6 +154,17 @@ describe('fitting rate(ctx) = r0 / (1 + ctx/K)', () => {
     expect(relativeError(after.decodeRate0, trueEngine.decodeRate0 / 3)).toBeLessThan(0.1);
   });
 
+  it('says when its load time is still the prior’s: until a cold start has completed', () => {
+    const warm = similar(10, 30);
+    expect(warm.every((observation) => !observation.coldStart)).toBe(true);
+    expect(fitLatencyModel(warm, sizeBytes).loadFromPrior).toBe(true);
+    expect(priorLatencyModel(sizeBytes).loadFromPrior).toBe(true);
+    const cold: Observation = { ...warm[0]!, coldStart: true, loadMs: 1800 };
+    const measured = fitLatencyModel([cold, ...warm], sizeBytes);
+    expect(measured.loadFromPrior).toBeUndefined();
+    expect(measured.loadMs).toBe(1800);
+  });
+
   it('uses only the newest maxObservations, and ignores failures and missing rates', () => {
     const old = similar(20, 10, 0.02, 5);
     const recent = similar(10, 11, 0.02);
