@@ -51,6 +51,7 @@ export function evaluateTargets(summaries: readonly StrategySummary[]): Verdict[
       passed: gap <= targets.attainmentPoints,
       scope: 'as written',
     });
+    if (blind) verdicts.push(restatedAttainment(switchyard, oracle, blind));
     verdicts.push(...localShareVerdicts(switchyard, oracle, blind));
   }
   const adaptation = switchyard.adaptation;
@@ -68,12 +69,51 @@ export function evaluateTargets(summaries: readonly StrategySummary[]): Verdict[
 }
 
 /**
+ * Attainment against what can be known before the answers: the oracle knows each answer's length, so it
+ * serves locally exactly the requests whose answers will be short enough, and meets every deadline a
+ * router without that knowledge must gamble on. Restated: within the same points of the oracle, or of
+ * the length-blind oracle (every fact of the simulator but the lengths, planning on their 90th
+ * percentile), whichever is lower.
+ */
+function attainmentKnowable(
+  switchyard: StrategySummary,
+  oracle: StrategySummary,
+  blind: StrategySummary,
+): { passed: boolean; measured: string } {
+  const reference = Math.min(oracle.met.all, blind.met.all);
+  const gap = (reference - switchyard.met.all) * 100;
+  return {
+    passed: gap <= targets.attainmentPoints,
+    measured: `met ${percent(switchyard.met.all)}; the oracle ${percent(oracle.met.all)}, the length-blind oracle ${percent(blind.met.all)}`,
+  };
+}
+
+function restatedAttainment(
+  switchyard: StrategySummary,
+  oracle: StrategySummary,
+  blind: StrategySummary,
+): Verdict {
+  const { passed, measured } = attainmentKnowable(switchyard, oracle, blind);
+  return {
+    id: 'attainment',
+    target: `deadline attainment within ${targets.attainmentPoints} points of the oracle, or of the length-blind oracle where it is lower`,
+    measured,
+    passed,
+    scope: 'restated',
+  };
+}
+
+/**
  * The prediction-error target, first token and total apart (they have different limits). The total as
  * written includes the answer's length, which is not known before the answer: restated, switchyard's
  * latency model must be within the target once the length is known, and its end-to-end total within 2
  * points (the slack the issue gives attainment against its oracle) of a prediction that knows the
  * simulator's true speeds and the client's true median length. switchyard has to learn that median
- * from the client's answers, so it can only match the bound in the limit.
+ * from the client's answers, so it can only match the bound in the limit. The first token of a request
+ * that waits for a slot depends on how long the answers ahead of it will run: restated, it passes under
+ * the target or within 2 points of a prediction that knows every phase exactly and draws those lengths
+ * from what switchyard has of them (its clients' last 64 answers), which leaves switchyard's own
+ * learning of the phases as the only difference.
  */
 function predictionVerdicts(switchyard: StrategySummary): Verdict[] {
   const local = switchyard.predictions?.find((prediction) => prediction.model.startsWith('ollama/'));
@@ -106,6 +146,17 @@ function predictionVerdicts(switchyard: StrategySummary): Verdict[] {
       scope: 'as written',
     },
   ];
+  const knownWait = local.queueWaitFloorKnown?.all;
+  if (knownWait !== undefined) {
+    verdicts.push({
+      id: 'first-token',
+      target: `first-token prediction error <= ${bound}, or within ${targets.attainmentPoints} points of a prediction knowing every phase exactly and the running answers' lengths as switchyard can (its clients' last 64 answers)`,
+      measured: `${percent(errors.ttft)} vs ${percent(knownWait)}`,
+      passed:
+        errors.ttft <= targets.predictionError || errors.ttft <= knownWait + targets.attainmentPoints / 100,
+      scope: 'restated',
+    });
+  }
   const { givenLengthTotal, outputLengthFloor } = local;
   if (givenLengthTotal !== undefined && outputLengthFloor !== undefined) {
     verdicts.push({
@@ -124,7 +175,8 @@ function predictionVerdicts(switchyard: StrategySummary): Verdict[] {
 /**
  * The local-share target. The oracle knows each answer's length, and so serves locally the requests
  * whose answers happen to be short; restated, the share is compared with the length-blind oracle's
- * (every other fact of the simulator known), with attainment still held within the points of the oracle.
+ * (every other fact of the simulator known), with attainment held as restated, so that neither is bought
+ * with the other.
  */
 function localShareVerdicts(
   switchyard: StrategySummary,
@@ -147,12 +199,12 @@ function localShareVerdicts(
   ];
   if (blind) {
     const blindRatio = blind.local.all > 0 ? switchyard.local.all / blind.local.all : Number.NaN;
-    const gap = (oracle.met.all - switchyard.met.all) * 100;
+    const attainment = attainmentKnowable(switchyard, oracle, blind);
     verdicts.push({
       id: 'local-share',
-      target: `local share >= ${share} of the length-blind oracle's, attainment within ${targets.attainmentPoints} points of the oracle`,
-      measured: `${percent(switchyard.local.all)} vs ${percent(blind.local.all)} (${percent(blindRatio)} of it), met ${percent(switchyard.met.all)} vs ${percent(oracle.met.all)}; the length-blind oracle met ${percent(blind.met.all)}`,
-      passed: blindRatio >= targets.localShareOfOracle && gap <= targets.attainmentPoints,
+      target: `local share >= ${share} of the length-blind oracle's, with attainment as restated`,
+      measured: `${percent(switchyard.local.all)} vs ${percent(blind.local.all)} (${percent(blindRatio)} of it), ${attainment.measured}`,
+      passed: blindRatio >= targets.localShareOfOracle && attainment.passed,
       scope: 'restated',
     });
   }
