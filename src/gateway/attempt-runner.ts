@@ -51,7 +51,7 @@ export async function startAttempts(
     );
   }
   const escalatedFrom: PlannedAttempt[] = [];
-  const planStarted = deps.clock.monotonic();
+  const requestStarted = context.receivedAt ?? deps.clock.monotonic();
   let upstreamWaitMs = 0;
   let tryIndex = 0;
   let lastError: GatewayError | undefined;
@@ -60,7 +60,7 @@ export async function startAttempts(
     let tried = false;
     for (let retry = 0; ; retry++) {
       const tryStarted = deps.clock.monotonic();
-      const firstTokenDeadlineMs = tryDeadlineMs(attempt, tryStarted - planStarted);
+      const firstTokenDeadlineMs = tryDeadlineMs(attempt, tryStarted - requestStarted);
       // Too little left before the attempts after it need their turn: not worth starting (again).
       if (firstTokenDeadlineMs === 'skip') break;
       tried = true;
@@ -106,15 +106,17 @@ export async function startAttempts(
 }
 
 /**
- * How long a try of `attempt` may wait for its first event, `elapsedMs` after the plan started: its own
- * deadline, and no later than what is left until `firstTokenByMs`. With two local models before the
+ * How long a try of `attempt` may wait for its first event, `elapsedMs` after the request arrived: its
+ * own deadline, and no later than what is left until `firstTokenByMs`. With two local models before the
  * cloud, the second would otherwise get the whole of the cloud's slack again from its own start. `skip`
- * when what is left is shorter than the attempt's predicted first token (it would be abandoned before it
- * was likely to answer, and only delay the next attempt).
+ * when what is left is shorter than the first token routing counted on (`firstTokenNeededMs`, else the
+ * predicted one): it would be abandoned before it was likely to answer, only delay the next attempt, and
+ * count a miss against a healthy engine's breaker.
  */
 export function tryDeadlineMs(attempt: PlannedAttempt, elapsedMs: number): number | undefined | 'skip' {
   if (attempt.firstTokenByMs === undefined) return attempt.firstTokenDeadlineMs;
   const leftMs = attempt.firstTokenByMs - elapsedMs;
-  if (leftMs <= 0 || leftMs < (attempt.predictedTtftMs ?? 0)) return 'skip';
-  return Math.round(Math.min(attempt.firstTokenDeadlineMs ?? Number.POSITIVE_INFINITY, leftMs));
+  const neededMs = attempt.firstTokenNeededMs ?? attempt.predictedTtftMs ?? 0;
+  if (leftMs <= 0 || leftMs < neededMs) return 'skip';
+  return Math.ceil(Math.min(attempt.firstTokenDeadlineMs ?? Number.POSITIVE_INFINITY, leftMs));
 }

@@ -20,10 +20,12 @@ export interface PlannedAttempt {
   /** Abandon this attempt (and escalate) if no first event arrives within this many ms. */
   firstTokenDeadlineMs?: number;
   /**
-   * Abandon it, too, once this many ms have passed since the plan started (the attempts after it need
-   * the rest); an attempt with less left than its predicted first token is not started.
+   * Abandon it, too, once this many ms have passed since the request arrived (the attempts after it
+   * need the rest); an attempt with less left than `firstTokenNeededMs` is not started.
    */
   firstTokenByMs?: number;
+  /** The first token routing counted on for this attempt (at its decision quantile). */
+  firstTokenNeededMs?: number;
   /** Routing's prediction for this attempt, stored with its profile row. */
   predictedTtftMs?: number;
   predictedTotalMs?: number;
@@ -89,6 +91,8 @@ export interface AttemptRunnerDeps {
 
 export interface RequestContext {
   requestId: string;
+  /** When the request arrived (`Clock.monotonic`): attempts' `firstTokenByMs` count from it. Default: when the attempts start. */
+  receivedAt?: number;
   /** Aborts when the client goes away. */
   signal: AbortSignal;
   size: RequestSize;

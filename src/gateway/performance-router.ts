@@ -20,7 +20,12 @@ import {
   type RoutingPolicy,
 } from '../routing/decide.js';
 import { extractFeatures, type RequestFeatures } from '../routing/features.js';
-import { type FittedLatencyModel, fitLatencyModel, slowedLatencyModel } from '../routing/latency-model.js';
+import {
+  defaultFitOptions,
+  type FittedLatencyModel,
+  fitLatencyModel,
+  slowedLatencyModel,
+} from '../routing/latency-model.js';
 import { normalQuantile } from '../routing/normal-distribution.js';
 import { promptChain } from '../routing/prefix-cache.js';
 import type { PlannedAnswer } from '../routing/slot-wait.js';
@@ -69,7 +74,9 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
     const id = `${provider}/${model}`;
     const cached = fitted.get(id);
     if (cached && cached.version === (snapshot?.version ?? 0)) return cached.model;
-    const fit = fitLatencyModel(snapshot?.recent ?? [], sizeBytes);
+    // Cold starts older than the window still tell the load time (the store keeps their running mean).
+    const coldLoadMs = snapshot && snapshot.loadMs.count > 0 ? snapshot.loadMs.ewMean : undefined;
+    const fit = fitLatencyModel(snapshot?.recent ?? [], sizeBytes, defaultFitOptions, coldLoadMs);
     fitted.set(id, { version: snapshot?.version ?? 0, model: fit });
     return fit;
   }
@@ -83,6 +90,11 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
    * of its own. Only the router writes it (explain() reads the same state and leaves it as it was).
    */
   const loadsUnderWay = new Map<string, number>();
+  /**
+   * Per local model whose load time is still the prior's: the longest first-token time a request tried
+   * on it while it was cold got (decide's load probe asks for clearly longer before trying again).
+   */
+  const loadProbes = new Map<string, number>();
 
   /**
    * How long the load begun for a request in flight has been running (undefined: none is). A record far
@@ -145,6 +157,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
           expectedCachedTokens: loaded ? state.prefixCache.expectedCachedTokens(id, chain) : 0,
           available: state.breaker(provider.id).allows(now),
           successRate: state.outcomes.successRate(provider.id, model.name, features.complexity, now),
+          ...optional('loadProbedForMs', fitted.loadFromPrior ? loadProbes.get(id) : undefined),
         };
         if (slowdown > 1) slowdownApplied.set(candidate, slowdown);
         candidates.push(candidate);
@@ -248,6 +261,11 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
     if (firstLocal && !firstLocal.loaded && firstLocal.loadingForMs === undefined) {
       loadsUnderWay.set(modelKey(firstLocal.provider, firstLocal.model), clock.now());
     }
+    const firstDeadline = decision.attempts[0]?.firstTokenDeadlineMs;
+    if (firstLocal && !firstLocal.loaded && firstLocal.latency.loadFromPrior && firstDeadline !== undefined) {
+      const id = modelKey(firstLocal.provider, firstLocal.model);
+      loadProbes.set(id, Math.max(loadProbes.get(id) ?? 0, firstDeadline));
+    }
     return {
       attempts: decision.attempts.map((attempt) => {
         const provider = input.catalog.provider(attempt.provider)!;
@@ -257,6 +275,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
           model: attempt.model,
           ...optional('firstTokenDeadlineMs', attempt.firstTokenDeadlineMs),
           ...optional('firstTokenByMs', attempt.firstTokenByMs),
+          ...optional('firstTokenNeededMs', attempt.firstTokenNeededMs),
           ...optional('predictedTtftMs', attempt.predicted?.ttftMs),
           ...optional('predictedTotalMs', attempt.predicted?.totalMs),
           // The cache hit the prediction assumed, recorded with the attempt's profile for calibration.

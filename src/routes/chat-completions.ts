@@ -66,6 +66,7 @@ export function createChatRoutes(deps: AppDeps) {
     try {
       started = await startAttempts(runnerDeps(deps), plan.attempts, request, {
         requestId,
+        receivedAt,
         signal,
         size,
         decision,

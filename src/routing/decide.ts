@@ -33,6 +33,11 @@ export interface LocalCandidate {
   available: boolean;
   /** Learned share of good answers for this request's complexity class. */
   successRate: number;
+  /**
+   * While its load time is the prior's: the longest first-token time an earlier probe of its load got
+   * (none measured the load). A new probe must get clearly longer.
+   */
+  loadProbedForMs?: number;
 }
 
 export interface CloudCandidate {
@@ -105,10 +110,13 @@ export interface DecisionAttempt {
   firstTokenDeadlineMs?: number;
   /**
    * Abandon no later than this many ms from the request's start, whenever the attempt starts: past it
-   * the fallback could no longer meet the first-token deadline. Set only where the decision cut the
-   * attempt's deadline for its fallback.
+   * the fallback could no longer meet the first-token deadline. Set on a local attempt followed by the
+   * cloud when that point leaves it the first token it was chosen on, and on every local attempt after
+   * the first (which is skipped when too little is left).
    */
   firstTokenByMs?: number;
+  /** With `firstTokenByMs`: the first token the decision counted on (at `deadline_quantile`). */
+  firstTokenNeededMs?: number;
   predicted?: PredictedTimes;
 }
 
@@ -226,7 +234,7 @@ export function decide(input: DecisionInput): Decision {
   // measured: try it when the cloud can still meet the deadlines if the local model has not produced its
   // first token by then. Learning its speed then costs no deadline, however wrong the priors are for this
   // machine (and the engine, loading the model, has it ready for the requests after).
-  const probe = calibrationProbe(reliable, cloud, features, deadlines);
+  const probe = calibrationProbe(reliable, cloud, features, deadlines, quantile);
   if (probe) return finish('exploring', probe.attempts, { best: probe.entry });
   // Keep learning about local models the prediction may be wrong about: now and then, try the most
   // promising one when even its optimistic bound meets the deadlines.
@@ -245,22 +253,45 @@ function calibrationProbe(
   cloud: readonly CloudCandidate[],
   features: RequestFeatures,
   deadlines: Decision['deadlines'],
+  quantile: number,
 ): { entry: ScoredLocal; attempts: DecisionAttempt[] } | undefined {
+  const fallback = cloud[0];
+  if (!fallback) return undefined;
+  const slackMs = fallbackSlack(cloudAttempt(fallback, features), deadlines).bothMs;
+  if (!(slackMs >= minimumProbeFirstTokenMs)) return undefined;
   const entry = reliable.find(
     ({ candidate }) =>
       (candidate.latency.observed ?? candidate.latency.samples) < calibrationSamples ||
-      // A cold model whose load time is the prior's: too slow by the prior, it would never be loaded and
-      // its load never measured (routing bench, seed 3: nothing local after the first idle gap).
-      (!candidate.loaded && candidate.latency.loadFromPrior === true),
+      worthProbingLoad(candidate, features, deadlines, quantile, slackMs),
   );
-  const fallback = cloud[0];
-  if (!entry || !fallback) return undefined;
-  const slackMs = fallbackSlack(cloudAttempt(fallback, features), deadlines).bothMs;
-  if (!(slackMs >= minimumProbeFirstTokenMs)) return undefined;
+  if (!entry) return undefined;
   const attempts = localAttempts([entry], cloud, deadlines, features);
   attempts[0]!.firstTokenDeadlineMs = Math.round(slackMs);
   return { entry, attempts };
 }
+
+/**
+ * A cold model whose load time is the prior's is too slow by the prior: it would never be loaded, and its
+ * load never measured (routing bench, seed 3: nothing local after the first idle gap). It is worth a
+ * probe when it would meet the deadlines warm (the load is what stands in the way), and when the probe
+ * gets clearly longer than earlier probes of its load had: an engine that stops loading when the request
+ * is abandoned (Ollama does) would otherwise be set loading and stopped on every request.
+ */
+function worthProbingLoad(
+  candidate: LocalCandidate,
+  features: RequestFeatures,
+  deadlines: Decision['deadlines'],
+  quantile: number,
+  slackMs: number,
+): boolean {
+  if (candidate.loaded || candidate.latency.loadFromPrior !== true) return false;
+  if (slackMs < loadProbeGrowth * (candidate.loadProbedForMs ?? 0)) return false;
+  const { loadingForMs: _, ...warm } = candidate;
+  return meetsDeadlines(scoreLocal({ ...warm, loaded: true }, features, quantile), deadlines);
+}
+
+/** A new probe of a model's load gets at least this many times the longest an earlier one got. */
+const loadProbeGrowth = 1.5;
 
 function scoreLocal(candidate: LocalCandidate, features: RequestFeatures, quantile: number): ScoredLocal {
   const outputTokens = features.typicalOutputTokens ?? features.expectedOutputTokens;

@@ -22,6 +22,8 @@ function localAttempt(
   deadlines: Decision['deadlines'],
   followed: boolean,
   slack: FallbackSlack = noFallback,
+  /** Another local attempt comes before it. */
+  later = false,
 ): DecisionAttempt {
   const attempt: DecisionAttempt = {
     provider: entry.candidate.provider,
@@ -48,11 +50,15 @@ function localAttempt(
     // it is late as often as not. Routing bench, seed 7: two requests waited the full 20 s for a local
     // first token and got the cloud's at 21.1-21.5 s.
     if (slack.firstTokenMs >= entry.ttftBoundMs) giveUpBy = Math.min(giveUpBy, slack.firstTokenMs);
+    if (Number.isFinite(giveUpBy)) cutTo(giveUpBy);
+    // A second local model never holds the cloud past its slack: the runner skips it when less is left
+    // than the first token it was chosen on (always, when that lies past the slack).
+    if (later) giveUpBy = Math.min(giveUpBy, slack.firstTokenMs);
     if (Number.isFinite(giveUpBy)) {
-      cutTo(giveUpBy);
       // The slack runs from the request's start, an attempt's deadline from its own: the runner holds a
       // later attempt (a second local model) to what is left of it.
       attempt.firstTokenByMs = Math.round(Math.max(minimumFirstTokenDeadlineMs, giveUpBy));
+      attempt.firstTokenNeededMs = Math.round(entry.ttftBoundMs);
     }
     attempt.firstTokenDeadlineMs = Math.round(deadline);
   }
@@ -93,7 +99,7 @@ export function localAttempts(
   const fallback = features ? cloud.map((candidate) => cloudAttempt(candidate, features)) : [];
   const slack = fallbackSlack(fallback[0], deadlines);
   const attempts = entries.map((entry, index) =>
-    localAttempt(entry, deadlines, index < entries.length - 1 || fallback.length > 0, slack),
+    localAttempt(entry, deadlines, index < entries.length - 1 || fallback.length > 0, slack, index > 0),
   );
   return [...attempts, ...fallback];
 }

@@ -9,7 +9,7 @@
  * enough in size, else a prior is used. Pure: everything comes in as arguments.
  */
 import type { Observation } from '../profiler/model-stats.js';
-import { newestRegime, refitLevel, refitLevelSince } from './speed-change.js';
+import { newestRegime, prefillStraddlers, refitLevel } from './speed-change.js';
 
 /** Priors for a model switchyard has never seen complete: a mid-range laptop GPU running a 7B model. */
 export const latencyPriors = {
@@ -107,6 +107,8 @@ export function fitLatencyModel(
   observations: readonly Observation[],
   sizeBytes: number | undefined,
   options: FitOptions = defaultFitOptions,
+  /** The running mean of every cold start's load seen, for when none is left in the window. */
+  longRunColdLoadMs?: number,
 ): FittedLatencyModel {
   const prior = priorLatencyModel(sizeBytes);
   const decay = 2 ** (-1 / options.halfLife);
@@ -140,7 +142,11 @@ export function fitLatencyModel(
     });
     weight *= decay;
   }
-  if (points.length === 0) return prior;
+  if (points.length === 0) {
+    return longRunColdLoadMs === undefined
+      ? prior
+      : { ...withoutPriorLoad(prior), loadMs: longRunColdLoadMs };
+  }
 
   const tokenRatio = fitTokenRatio(points) ?? prior.tokenRatio;
   // The context a completion ran at, in real tokens: what the engine evaluated, or the calibrated
@@ -186,8 +192,14 @@ export function fitLatencyModel(
     const decodeRate = (point: Point) => point.decodeRate;
     const prefillBefore = refitLevel(earlier, prefillContext, prefillRate, prefillK);
     const decodeBefore = refitLevel(earlier, decodeContext, decodeRate, decodeK);
-    prefill = refitLevelSince(points, prefillBefore, prefillContext, prefillRate, prefillK);
-    decode = refitLevelSince(points, decodeBefore, decodeContext, decodeRate, decodeK);
+    const straddlers = prefillStraddlers(
+      points,
+      { before: prefillBefore, contextOf: prefillContext, rateOf: prefillRate, halfRateTokens: prefillK },
+      { before: decodeBefore, contextOf: decodeContext, rateOf: decodeRate, halfRateTokens: decodeK },
+    );
+    const prefillPoints = points.filter((point) => !straddlers.has(point));
+    prefill = refitLevel(prefillPoints, prefillContext, prefillRate, prefillK);
+    decode = refitLevel(points, decodeContext, decodeRate, decodeK);
     slowdown = prefillBefore.rate0 / prefill.rate0;
   }
   const coldLoad = (list: readonly Point[]) =>
@@ -195,8 +207,9 @@ export function fitLatencyModel(
       list.filter((point) => point.coldStart && point.loadMs !== undefined),
       (point) => point.loadMs!,
     );
-  // A load seen before the change, scaled by how much slower (or faster) the machine became.
-  const earlierLoad = coldLoad(all);
+  // A load seen before the change (or before the window), scaled by how much slower (or faster) the
+  // machine became.
+  const earlierLoad = coldLoad(all) ?? longRunColdLoadMs;
   const loadMs = coldLoad(points) ?? (earlierLoad === undefined ? undefined : earlierLoad * slowdown);
   const model: FittedLatencyModel = {
     samples: points.length,
@@ -220,6 +233,11 @@ export function fitLatencyModel(
   model.logSigmaTtft = spread.ttft;
   model.logSigmaTotal = spread.total;
   return model;
+}
+
+function withoutPriorLoad(model: FittedLatencyModel): FittedLatencyModel {
+  const { loadFromPrior: _, ...rest } = model;
+  return rest;
 }
 
 /**

@@ -91,37 +91,60 @@ export function refitLevel<P>(
   return { rate0: Math.exp(logRate0), halfRateTokens };
 }
 
+/** One rate's reading after a change of speed: its level before (r0) and how to read a point's level. */
+export interface RateAfterChange<P> {
+  before: { rate0: number };
+  contextOf: (point: P) => number;
+  rateOf: (point: P) => number;
+  halfRateTokens: number;
+}
+
 /**
- * r0 of one rate after a change of speed, from the completions since (`since`) and the level before it
- * (`before`). A completion that was running when the machine changed ran part of its work at the old
- * speed: typically it prefilled before the change and decoded after, so its decode rate moved and its
- * prefill rate did not. Among the few points of a new regime such a rate is no evidence of the new
- * level; a median of two is their mean, and one old prefill among two put the slowed prefill 1.7× too
- * fast for 19 requests (bench seed 7). So a point whose rate stayed nearer the old level than the rate
- * that moved furthest is left out of this rate's level, when that one moved past noise (`minimumChange`).
- * When no rate moved that far (this phase did not change, only the other), every point is kept.
+ * A regime larger than this has a median that a completion or two straddling the change cannot move
+ * far: no one is left out of it.
  */
-export function refitLevelSince<P>(
+const straddlerRegimeMaximum = 4;
+
+/**
+ * The completions of a new regime that were running when the machine changed speed: they prefilled
+ * before the change and decoded after it, so their decode rate moved with the others' and their prefill
+ * rate stayed at the old level. Among the few points of a new regime such a prefill is no evidence of
+ * the new level: a median of two is their mean, and one old prefill among two put the slowed prefill
+ * 1.7× too fast for 19 requests (routing bench, seed 7). A point is one when its decode moved past
+ * noise (`minimumChange`) in the direction the regime's decode moved, its prefill did not move past
+ * noise, and the prefills of at least as many other points of the regime did move past it, in the same
+ * direction. A regime whose prefill did not change at all (only decode slowed) has none.
+ */
+export function prefillStraddlers<P>(
   since: readonly P[],
-  before: { rate0: number },
-  contextOf: (point: P) => number,
-  rateOf: (point: P) => number,
-  halfRateTokens: number,
-): { rate0: number; halfRateTokens: number } {
-  const oldLog = Math.log(before.rate0);
-  const levels = since.map((point) => ({ point, log: logLevelOf(point, contextOf, rateOf, halfRateTokens) }));
-  let furthest: number | undefined;
-  for (const { log } of levels) {
-    if (!Number.isFinite(log)) continue;
-    if (furthest === undefined || Math.abs(log - oldLog) > Math.abs(furthest - oldLog)) furthest = log;
+  prefill: RateAfterChange<P>,
+  decode: RateAfterChange<P>,
+): Set<P> {
+  const straddlers = new Set<P>();
+  if (since.length > straddlerRegimeMaximum) return straddlers;
+  const shiftOf = (point: P, rate: RateAfterChange<P>) =>
+    logLevelOf(point, rate.contextOf, rate.rateOf, rate.halfRateTokens) - Math.log(rate.before.rate0);
+  const shifts = since.map((point) => ({
+    point,
+    prefill: shiftOf(point, prefill),
+    decode: shiftOf(point, decode),
+  }));
+  const decodeShifts = shifts
+    .map((shift) => shift.decode)
+    .filter(Number.isFinite)
+    .sort((left, right) => left - right);
+  if (decodeShifts.length === 0) return straddlers;
+  const direction = Math.sign(decodeShifts[Math.floor((decodeShifts.length - 1) / 2)]!);
+  const movedPast = (value: number) =>
+    Number.isFinite(value) && Math.sign(value) === direction && Math.abs(value) > minimumChange;
+  const moved = shifts.filter((shift) => movedPast(shift.prefill)).length;
+  for (const shift of shifts) {
+    if (movedPast(shift.decode) && Math.abs(shift.prefill) <= minimumChange) straddlers.add(shift.point);
   }
-  const moved =
-    furthest === undefined || Math.abs(furthest - oldLog) <= minimumChange
-      ? since
-      : levels
-          .filter(({ log }) => Math.abs(log - furthest!) <= Math.abs(log - oldLog))
-          .map(({ point }) => point);
-  return refitLevel(moved, contextOf, rateOf, halfRateTokens);
+  // Straddlers are the few completions in flight at the change. When they would outnumber the points
+  // whose prefill moved, the moved ones are more likely noise in a prefill that did not change.
+  if (moved === 0 || straddlers.size > moved) straddlers.clear();
+  return straddlers;
 }
 
 function logLevelOf<P>(

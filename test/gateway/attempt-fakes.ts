@@ -81,6 +81,8 @@ export interface SetupOptions {
   retry?: Record<string, number>;
   random?: number;
   signal?: AbortSignal;
+  /** When the request arrived on the fake monotonic clock (which starts at 0 with the attempts). */
+  receivedAt?: number;
   /** Runs inside the fake sleep, after the delay is recorded. */
   duringSleep?: (signal: AbortSignal | undefined) => void;
 }
@@ -130,6 +132,7 @@ export function setup(options: SetupOptions = {}) {
   });
   const context: RequestContext = {
     requestId: 'req-1',
+    ...(options.receivedAt !== undefined ? { receivedAt: options.receivedAt } : {}),
     signal: options.signal ?? new AbortController().signal,
     size: measureRequest(request),
     decision: { reason: 'fastest', complexity: 'simple' },

@@ -267,6 +267,29 @@ describe('startAttempts', () => {
     expect(summary(records).map((record) => record.model)).toEqual(['qwen', 'qwen', 'qwen', 'claude']);
   });
 
+  it('counts the time to give up by from the request’s arrival, not from the first attempt', async () => {
+    // Routing took 250 ms before the attempts began: 50 ms are left of the 300.
+    const { run, records } = setup({ receivedAt: -250 });
+    const stalled = fakeProvider('ollama', async function* (context) {
+      await abortOf(context.signal);
+      yield* answers('too late');
+    });
+    const cloud = fakeProvider('anthropic', () => answers('cloud'), 'cloud');
+    const started = await run([
+      {
+        provider: stalled,
+        model: 'qwen',
+        firstTokenDeadlineMs: 5_000,
+        firstTokenByMs: 300,
+        firstTokenNeededMs: 10,
+      },
+      { provider: cloud, model: 'claude' },
+    ]);
+    expect(started.attempt.provider).toBe(cloud);
+    await drain(started.events);
+    expect(records.find((record) => record.model === 'qwen')?.errorMessage).toContain('within 50 ms');
+  });
+
   it('holds a later local attempt to what is left of the time its fallback needs', async () => {
     // 300 ms gone in the first model's backoffs: the second has 20 ms left of its 320, not its own 5 s.
     const { run, records } = setup();
@@ -365,6 +388,21 @@ describe('tryDeadlineMs', () => {
     expect(tryDeadlineMs(timed, 0)).toBe(2_500);
     expect(tryDeadlineMs(timed, 1_000)).toBe(1_500);
     expect(tryDeadlineMs(attempt({ firstTokenByMs: 2_500 }), 1_000)).toBe(1_500);
+  });
+
+  it('skips the attempt when less is left than the first token it was chosen on', () => {
+    const timed = attempt({
+      firstTokenDeadlineMs: 3_000,
+      firstTokenByMs: 2_500,
+      firstTokenNeededMs: 600,
+      predictedTtftMs: 200,
+    });
+    expect(tryDeadlineMs(timed, 1_900)).toBe(600);
+    expect(tryDeadlineMs(timed, 1_901)).toBe('skip');
+  });
+
+  it('never gives a try a deadline of 0 ms', () => {
+    expect(tryDeadlineMs(attempt({ firstTokenByMs: 2_500 }), 2_499.8)).toBe(1);
   });
 
   it('skips the attempt when less is left than its predicted first token, or nothing', () => {

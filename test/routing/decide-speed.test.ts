@@ -60,6 +60,26 @@ describe('a warm local model that meets the deadlines', () => {
       'cloud:claude-haiku-4-5',
     ]);
     expect(decision.attempts.slice(0, 2).every((attempt) => attempt.firstTokenDeadlineMs! >= 500)).toBe(true);
+    // The second is held to the cloud's first-token slack from the request's start (4 000 − 2 × 900 ms),
+    // and says what first token it was chosen on, below which the runner does not start it.
+    const second = decision.attempts[1]!;
+    expect(second.firstTokenByMs).toBe(2200);
+    expect(second.firstTokenNeededMs).toBeGreaterThan(0);
+    expect(second.firstTokenNeededMs).toBeLessThanOrEqual(2200);
+  });
+
+  it('a second local model whose first token lies past the cloud’s slack is marked to be skipped', () => {
+    // Cold with a 2.5 s load: meets the 4 000 ms first-token deadline, not the 2 200 ms slack.
+    const cold = localCandidate({
+      model: 'llama3.2:3b',
+      loaded: false,
+      latency: fittedModel({ loadMs: 2500 }),
+    });
+    const decision = decide(decisionInput({ local: [localCandidate(), cold], random: noRandom }));
+    const second = decision.attempts[1]!;
+    expect(second.model).toBe('llama3.2:3b');
+    expect(second.firstTokenByMs).toBe(2200);
+    expect(second.firstTokenNeededMs).toBeGreaterThan(2200);
   });
 
   // The cloud fallback leaves 2 200 ms: the 4 000 ms first-token deadline minus its p90 first token
@@ -182,6 +202,22 @@ describe('what makes local too slow', () => {
     expect(decision.attempts.map((attempt) => attempt.locality)).toEqual(['local', 'cloud']);
     const slack = fallbackSlack(decision.attempts[1], decision.deadlines).bothMs;
     expect(decision.attempts[0]!.firstTokenDeadlineMs).toBe(Math.round(slack));
+    // A second probe must get clearly longer than the longest an earlier one got (1.5 times).
+    const probedFor = (ms: number) =>
+      decide(
+        decisionInput({
+          local: [localCandidate({ ...unmeasured, loadProbedForMs: ms })],
+          random: noRandom,
+        }),
+      ).reason;
+    expect(probedFor(Math.floor(slack / 1.5))).toBe('exploring');
+    expect(probedFor(Math.ceil(slack / 1.5) + 1)).toBe('local_too_slow');
+    // Too slow even warm: the load is not what stands in the way, no probe.
+    const slowWarm = localCandidate({
+      loaded: false,
+      latency: fittedModel({ loadFromPrior: true, prefillRate0: 100 }),
+    });
+    expect(decide(decisionInput({ local: [slowWarm], random: noRandom })).reason).toBe('local_too_slow');
     // Loaded, the prior load does not matter: no probe.
     const warm = localCandidate({ latency: fittedModel({ loadFromPrior: true }) });
     expect(decide(decisionInput({ local: [warm], random: noRandom })).reason).toBe('local_fast_enough');
