@@ -31,6 +31,7 @@ import { promptChain } from '../routing/prefix-cache.js';
 import type { PlannedAnswer } from '../routing/slot-wait.js';
 import type { PlannedAttempt } from './attempt-runner.js';
 import type { Clock } from './clock.js';
+import { LoadProbes } from './load-probes.js';
 import type { ModelCatalog, ResolvedModel } from './model-catalog.js';
 import type { AutoRouter, Plan } from './plan.js';
 import { modelKey, type RoutingState } from './routing-state.js';
@@ -90,11 +91,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
    * of its own. Only the router writes it (explain() reads the same state and leaves it as it was).
    */
   const loadsUnderWay = new Map<string, number>();
-  /**
-   * Per local model whose load time is still the prior's: the longest first-token time a request tried
-   * on it while it was cold got (decide's load probe asks for clearly longer before trying again).
-   */
-  const loadProbes = new Map<string, number>();
+  const loadProbes = new LoadProbes();
 
   /**
    * How long the load begun for a request in flight has been running (undefined: none is). A record far
@@ -157,7 +154,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
           expectedCachedTokens: loaded ? state.prefixCache.expectedCachedTokens(id, chain) : 0,
           available: state.breaker(provider.id).allows(now),
           successRate: state.outcomes.successRate(provider.id, model.name, features.complexity, now),
-          ...optional('loadProbedForMs', fitted.loadFromPrior ? loadProbes.get(id) : undefined),
+          ...optional('loadProbedForMs', loadProbes.before(id, { loaded, latency: fitted })),
         };
         if (slowdown > 1) slowdownApplied.set(candidate, slowdown);
         candidates.push(candidate);
@@ -261,11 +258,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
     if (firstLocal && !firstLocal.loaded && firstLocal.loadingForMs === undefined) {
       loadsUnderWay.set(modelKey(firstLocal.provider, firstLocal.model), clock.now());
     }
-    const firstDeadline = decision.attempts[0]?.firstTokenDeadlineMs;
-    if (firstLocal && !firstLocal.loaded && firstLocal.latency.loadFromPrior && firstDeadline !== undefined) {
-      const id = modelKey(firstLocal.provider, firstLocal.model);
-      loadProbes.set(id, Math.max(loadProbes.get(id) ?? 0, firstDeadline));
-    }
+    if (firstLocal) loadProbes.decided(modelKey(firstLocal.provider, firstLocal.model), decision, firstLocal);
     return {
       attempts: decision.attempts.map((attempt) => {
         const provider = input.catalog.provider(attempt.provider)!;
