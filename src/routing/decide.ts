@@ -259,11 +259,21 @@ function calibrationProbe(
   if (!fallback) return undefined;
   const slackMs = fallbackSlack(cloudAttempt(fallback, features), deadlines).bothMs;
   if (!(slackMs >= minimumProbeFirstTokenMs)) return undefined;
-  const entry = reliable.find(
-    ({ candidate }) =>
-      (candidate.latency.observed ?? candidate.latency.samples) < calibrationSamples ||
-      worthProbingLoad(candidate, features, deadlines, quantile, slackMs),
+  // The first model with too few completions; else the first cold one with an unmeasured load, if
+  // worth it (one at a time: a warm prediction per candidate would cost decide() its 50 µs).
+  const uncalibrated = reliable.find(
+    ({ candidate }) => (candidate.latency.observed ?? candidate.latency.samples) < calibrationSamples,
   );
+  const unmeasuredLoad = uncalibrated
+    ? undefined
+    : reliable.find(
+        ({ candidate }) =>
+          !candidate.loaded &&
+          candidate.latency.loadFromPrior === true &&
+          slackMs >= loadProbeGrowth * (candidate.loadProbedForMs ?? 0),
+      );
+  if (unmeasuredLoad && !warmMeets(unmeasuredLoad.candidate, features, deadlines, quantile)) return undefined;
+  const entry = uncalibrated ?? unmeasuredLoad;
   if (!entry) return undefined;
   const attempts = localAttempts([entry], cloud, deadlines, features);
   attempts[0]!.firstTokenDeadlineMs = Math.round(slackMs);
@@ -274,18 +284,16 @@ function calibrationProbe(
  * A cold model whose load time is the prior's is too slow by the prior: it would never be loaded, and its
  * load never measured (routing bench, seed 3: nothing local after the first idle gap). It is worth a
  * probe when it would meet the deadlines warm (the load is what stands in the way), and when the probe
- * gets clearly longer than earlier probes of its load had: an engine that stops loading when the request
- * is abandoned (Ollama does) would otherwise be set loading and stopped on every request.
+ * gets clearly longer than earlier probes of its load had (`loadProbeGrowth`): an engine that stops
+ * loading when the request is abandoned (Ollama does) would otherwise be set loading and stopped on
+ * every request.
  */
-function worthProbingLoad(
+function warmMeets(
   candidate: LocalCandidate,
   features: RequestFeatures,
   deadlines: Decision['deadlines'],
   quantile: number,
-  slackMs: number,
 ): boolean {
-  if (candidate.loaded || candidate.latency.loadFromPrior !== true) return false;
-  if (slackMs < loadProbeGrowth * (candidate.loadProbedForMs ?? 0)) return false;
   const { loadingForMs: _, ...warm } = candidate;
   return meetsDeadlines(scoreLocal({ ...warm, loaded: true }, features, quantile), deadlines);
 }
