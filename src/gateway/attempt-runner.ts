@@ -60,7 +60,10 @@ export async function startAttempts(
     let tried = false;
     for (let retry = 0; ; retry++) {
       const tryStarted = deps.clock.monotonic();
-      const firstTokenDeadlineMs = tryDeadlineMs(attempt, tryStarted - requestStarted);
+      const firstTokenDeadlineMs = tryDeadlineMs(attempt, tryStarted - requestStarted, {
+        // The plan's first try is what routing chose: capped, never skipped nor cut below its first token.
+        first: attemptIndex === 0 && retry === 0,
+      });
       // Too little left before the attempts after it need their turn: not worth starting (again).
       if (firstTokenDeadlineMs === 'skip') break;
       tried = true;
@@ -111,12 +114,19 @@ export async function startAttempts(
  * cloud, the second would otherwise get the whole of the cloud's slack again from its own start. `skip`
  * when what is left is shorter than the first token routing counted on (`firstTokenNeededMs`, else the
  * predicted one): it would be abandoned before it was likely to answer, only delay the next attempt, and
- * count a miss against a healthy engine's breaker.
+ * count a miss against a healthy engine's breaker. The plan's `first` try is never skipped, nor cut below
+ * that first token: routing chose it, and the time routing took is not its fault.
  */
-export function tryDeadlineMs(attempt: PlannedAttempt, elapsedMs: number): number | undefined | 'skip' {
+export function tryDeadlineMs(
+  attempt: PlannedAttempt,
+  elapsedMs: number,
+  options: { first?: boolean } = {},
+): number | undefined | 'skip' {
   if (attempt.firstTokenByMs === undefined) return attempt.firstTokenDeadlineMs;
   const leftMs = attempt.firstTokenByMs - elapsedMs;
   const neededMs = attempt.firstTokenNeededMs ?? attempt.predictedTtftMs ?? 0;
+  const ownMs = attempt.firstTokenDeadlineMs ?? Number.POSITIVE_INFINITY;
+  if (options.first) return Math.ceil(Math.min(ownMs, Math.max(leftMs, neededMs, 1)));
   if (leftMs <= 0 || leftMs < neededMs) return 'skip';
-  return Math.ceil(Math.min(attempt.firstTokenDeadlineMs ?? Number.POSITIVE_INFINITY, leftMs));
+  return Math.ceil(Math.min(ownMs, leftMs));
 }

@@ -7,17 +7,28 @@
  */
 import type { Decision, LocalCandidate } from '../routing/decide.js';
 
+/**
+ * A bar older than this is dropped: the engine, or what else runs on the machine, may have changed, and
+ * one probe per half hour costs little.
+ */
+const barLifetimeMs = 30 * 60_000;
+
 export class LoadProbes {
-  private readonly longestMs = new Map<string, number>();
+  private readonly bars = new Map<string, { longestMs: number; at: number }>();
 
   /**
-   * The longest an earlier probe of the model's load got, to pass to decide (`loadProbedForMs`).
-   * Forgotten once the model is seen in memory: this engine does finish loads, and the next cold spell
-   * starts afresh; and meaningless once a cold start has measured the load.
+   * The longest an earlier probe of the model's load got, to pass to decide (`loadProbedForMs`); nothing
+   * once a cold start has measured the load. Reads only (explain() calls it too).
    */
-  before(id: string, candidate: Pick<LocalCandidate, 'loaded' | 'latency'>): number | undefined {
-    if (candidate.loaded) this.longestMs.delete(id);
-    return candidate.latency.loadFromPrior ? this.longestMs.get(id) : undefined;
+  before(id: string, candidate: Pick<LocalCandidate, 'latency'>, now: number): number | undefined {
+    const bar = this.bars.get(id);
+    if (!bar || candidate.latency.loadFromPrior !== true || now - bar.at > barLifetimeMs) return undefined;
+    return bar.longestMs;
+  }
+
+  /** The model is in memory: this engine does finish loads, and the next cold spell starts afresh. */
+  seenLoaded(id: string): void {
+    this.bars.delete(id);
   }
 
   /** After a decision: a probe that sets a cold model loading, with its load time the prior's, is remembered. */
@@ -25,11 +36,13 @@ export class LoadProbes {
     id: string,
     decision: Pick<Decision, 'reason' | 'attempts'>,
     first: LocalCandidate | undefined,
+    now: number,
   ): void {
     const deadlineMs = decision.attempts[0]?.firstTokenDeadlineMs;
     const startsLoad = first !== undefined && !first.loaded && first.loadingForMs === undefined;
     if (decision.reason !== 'exploring' || !startsLoad || deadlineMs === undefined) return;
     if (first.latency.loadFromPrior !== true) return;
-    this.longestMs.set(id, Math.max(this.longestMs.get(id) ?? 0, deadlineMs));
+    const earlier = this.before(id, first, now) ?? 0;
+    this.bars.set(id, { longestMs: Math.max(earlier, deadlineMs), at: now });
   }
 }

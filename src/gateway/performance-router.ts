@@ -154,7 +154,7 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
           expectedCachedTokens: loaded ? state.prefixCache.expectedCachedTokens(id, chain) : 0,
           available: state.breaker(provider.id).allows(now),
           successRate: state.outcomes.successRate(provider.id, model.name, features.complexity, now),
-          ...optional('loadProbedForMs', loadProbes.before(id, { loaded, latency: fitted })),
+          ...optional('loadProbedForMs', loadProbes.before(id, { latency: fitted }, now)),
         };
         if (slowdown > 1) slowdownApplied.set(candidate, slowdown);
         candidates.push(candidate);
@@ -245,8 +245,9 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
     }
     // Records of loads that no longer apply (the model is in memory, nothing is in flight, or too old).
     for (const candidate of local) {
-      if (candidate.loadingForMs === undefined)
-        loadsUnderWay.delete(modelKey(candidate.provider, candidate.model));
+      const id = modelKey(candidate.provider, candidate.model);
+      if (candidate.loadingForMs === undefined) loadsUnderWay.delete(id);
+      if (candidate.loaded) loadProbes.seenLoaded(id);
     }
     /** The local candidate a local attempt was decided from. */
     const candidateOf = (attempt: { provider: string; model: string; locality: string }) =>
@@ -258,7 +259,8 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
     if (firstLocal && !firstLocal.loaded && firstLocal.loadingForMs === undefined) {
       loadsUnderWay.set(modelKey(firstLocal.provider, firstLocal.model), clock.now());
     }
-    if (firstLocal) loadProbes.decided(modelKey(firstLocal.provider, firstLocal.model), decision, firstLocal);
+    if (firstLocal)
+      loadProbes.decided(modelKey(firstLocal.provider, firstLocal.model), decision, firstLocal, clock.now());
     return {
       attempts: decision.attempts.map((attempt) => {
         const provider = input.catalog.provider(attempt.provider)!;

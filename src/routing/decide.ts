@@ -111,8 +111,8 @@ export interface DecisionAttempt {
   /**
    * Abandon no later than this many ms from the request's start, whenever the attempt starts: past it
    * the fallback could no longer meet the first-token deadline. Set on a local attempt followed by the
-   * cloud when that point leaves it the first token it was chosen on, and on every local attempt after
-   * the first (which is skipped when too little is left).
+   * cloud when that point leaves it the first token it was chosen on, and on every later local attempt
+   * followed by a cloud that can meet the deadline (skipped when too little is left).
    */
   firstTokenByMs?: number;
   /** With `firstTokenByMs`: the first token the decision counted on (at `deadline_quantile`). */
@@ -259,21 +259,25 @@ function calibrationProbe(
   if (!fallback) return undefined;
   const slackMs = fallbackSlack(cloudAttempt(fallback, features), deadlines).bothMs;
   if (!(slackMs >= minimumProbeFirstTokenMs)) return undefined;
-  // The first model with too few completions; else the first cold one with an unmeasured load, if
-  // worth it (one at a time: a warm prediction per candidate would cost decide() its 50 µs).
-  const uncalibrated = reliable.find(
-    ({ candidate }) => (candidate.latency.observed ?? candidate.latency.samples) < calibrationSamples,
-  );
-  const unmeasuredLoad = uncalibrated
-    ? undefined
-    : reliable.find(
-        ({ candidate }) =>
-          !candidate.loaded &&
-          candidate.latency.loadFromPrior === true &&
-          slackMs >= loadProbeGrowth * (candidate.loadProbedForMs ?? 0),
-      );
-  if (unmeasuredLoad && !warmMeets(unmeasuredLoad.candidate, features, deadlines, quantile)) return undefined;
-  const entry = uncalibrated ?? unmeasuredLoad;
+  // The first model with too few completions; else the first cold one with an unmeasured load that
+  // would meet the deadlines warm (a warm prediction only for those: cold, unmeasured and not barred).
+  // A cold model whose load is unmeasured needs a probe clearly longer than its last, whichever branch.
+  const barred = (candidate: LocalCandidate) =>
+    !candidate.loaded &&
+    candidate.latency.loadFromPrior === true &&
+    slackMs < loadProbeGrowth * (candidate.loadProbedForMs ?? 0);
+  const entry =
+    reliable.find(
+      ({ candidate }) =>
+        (candidate.latency.observed ?? candidate.latency.samples) < calibrationSamples && !barred(candidate),
+    ) ??
+    reliable.find(
+      ({ candidate }) =>
+        !candidate.loaded &&
+        candidate.latency.loadFromPrior === true &&
+        !barred(candidate) &&
+        warmMeets(candidate, features, deadlines, quantile),
+    );
   if (!entry) return undefined;
   const attempts = localAttempts([entry], cloud, deadlines, features);
   attempts[0]!.firstTokenDeadlineMs = Math.round(slackMs);

@@ -53,7 +53,8 @@ function localAttempt(
     if (Number.isFinite(giveUpBy)) cutTo(giveUpBy);
     // A second local model never holds the cloud past its slack: the runner skips it when less is left
     // than the first token it was chosen on (always, when that lies past the slack).
-    if (later) giveUpBy = Math.min(giveUpBy, slack.firstTokenMs);
+    // (Not when the cloud cannot meet the first-token deadline anyway.)
+    if (later && slack.firstTokenMs > 0) giveUpBy = Math.min(giveUpBy, slack.firstTokenMs);
     if (Number.isFinite(giveUpBy)) {
       // The slack runs from the request's start, an attempt's deadline from its own: the runner holds a
       // later attempt (a second local model) to what is left of it.

@@ -401,6 +401,14 @@ describe('tryDeadlineMs', () => {
     expect(tryDeadlineMs(timed, 1_901)).toBe('skip');
   });
 
+  it('never skips the plan’s first try, nor cuts it below the first token it was chosen on', () => {
+    const timed = attempt({ firstTokenDeadlineMs: 3_000, firstTokenByMs: 2_500, firstTokenNeededMs: 600 });
+    // Routing itself took longer than the time to give up by (a pathological case): still tried.
+    expect(tryDeadlineMs(timed, 2_600, { first: true })).toBe(600);
+    expect(tryDeadlineMs(timed, 2_600)).toBe('skip');
+    expect(tryDeadlineMs(timed, 100, { first: true })).toBe(2_400);
+  });
+
   it('never gives a try a deadline of 0 ms', () => {
     expect(tryDeadlineMs(attempt({ firstTokenByMs: 2_500 }), 2_499.8)).toBe(1);
   });

@@ -68,6 +68,16 @@ describe('a warm local model that meets the deadlines', () => {
     expect(second.firstTokenNeededMs).toBeLessThanOrEqual(2200);
   });
 
+  it('a second local model is not held to the slack of a cloud that cannot meet the deadline anyway', () => {
+    // 1 500 ms first-token deadline, the cloud's 90th percentile first token 1 800 ms: no slack at all.
+    const small = localCandidate({ model: 'llama3.2:3b', latency: fittedModel({ decodeRate0: 90 }) });
+    const decision = decide(
+      decisionInput({ local: [localCandidate(), small], overrides: { deadlineMs: 1500 }, random: noRandom }),
+    );
+    expect(decision.attempts[1]!.model).toBe('llama3.2:3b');
+    expect(decision.attempts[1]!.firstTokenByMs).toBeUndefined();
+  });
+
   it('a second local model whose first token lies past the cloud’s slack is marked to be skipped', () => {
     // Cold with a 2.5 s load: meets the 4 000 ms first-token deadline, not the 2 200 ms slack.
     const cold = localCandidate({
@@ -218,6 +228,22 @@ describe('what makes local too slow', () => {
       latency: fittedModel({ loadFromPrior: true, prefillRate0: 100 }),
     });
     expect(decide(decisionInput({ local: [slowWarm], random: noRandom })).reason).toBe('local_too_slow');
+    // A model with too few completions is held to the same bar while cold with an unmeasured load.
+    const newcomer = (ms: number) =>
+      localCandidate({
+        loaded: false,
+        latency: fittedModel({ loadFromPrior: true, samples: 1 }),
+        loadProbedForMs: ms,
+      });
+    expect(decide(decisionInput({ local: [newcomer(0)], random: noRandom })).reason).toBe('exploring');
+    expect(decide(decisionInput({ local: [newcomer(slack)], random: noRandom })).reason).not.toBe(
+      'exploring',
+    );
+    // The first cold model too slow even warm does not keep the next one from its probe.
+    const second = localCandidate({ ...unmeasured, model: 'llama3.2:3b' });
+    const order = decide(decisionInput({ local: [slowWarm, second], random: noRandom }));
+    expect(order.reason).toBe('exploring');
+    expect(order.attempts[0]!.model).toBe('llama3.2:3b');
     // Loaded, the prior load does not matter: no probe.
     const warm = localCandidate({ latency: fittedModel({ loadFromPrior: true }) });
     expect(decide(decisionInput({ local: [warm], random: noRandom })).reason).toBe('local_fast_enough');

@@ -14,6 +14,7 @@ import {
   priorLatencyModel,
 } from '../../src/routing/latency-model.js';
 import { normalQuantile } from '../../src/routing/normal-distribution.js';
+import { prefillStraddlers } from '../../src/routing/speed-change.js';
 import { fittedModel, observe, seededRandom, trueEngine, trueTimes } from './fixtures.js';
 
 const sizeBytes = 4_683_087_332;
@@ -388,5 +389,58 @@ describe('priors, load, queue', () => {
     expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 5);
     expect(normalQuantile(0.01)).toBeCloseTo(-2.326348, 5);
     expect(normalQuantile(0.25)).toBeCloseTo(-normalQuantile(0.75), 9);
+  });
+});
+
+describe('prefillStraddlers', () => {
+  // Points as plain numbers of log-level shift from the old level: [prefill, decode].
+  type P = { prefill: number; decode: number };
+  const rate = (pick: (point: P) => number) => ({
+    before: { rate0: 1000 },
+    contextOf: () => 0,
+    rateOf: (point: P) => 1000 * Math.exp(pick(point)),
+    halfRateTokens: 24_000,
+  });
+  const straddlers = (given: P[]) => {
+    // Each point its own object, as completions are.
+    const points = given.map((point) => ({ ...point }));
+    return [
+      ...prefillStraddlers(
+        points,
+        rate((point) => point.prefill),
+        rate((point) => point.decode),
+      ),
+    ].map((point) => points.indexOf(point));
+  };
+  const slowed = { prefill: -1.1, decode: -1.1 };
+  const straddler = { prefill: 0.02, decode: -1.1 };
+
+  it('finds a completion that prefilled before the change and decoded after it', () => {
+    expect(straddlers([slowed, straddler])).toEqual([1]);
+    expect(straddlers([slowed, straddler, slowed, straddler])).toEqual([1, 3]);
+  });
+
+  it('finds none when the prefill did not change, or when straddlers would outnumber the moved', () => {
+    expect(straddlers([straddler, straddler])).toEqual([]);
+    expect(straddlers([straddler, straddler, straddler, slowed])).toEqual([]);
+  });
+
+  it('finds none in a regime large enough for its median, nor where decode did not move', () => {
+    expect(straddlers([slowed, straddler, slowed, slowed, slowed])).toEqual([]);
+    expect(
+      straddlers([
+        { prefill: -1.1, decode: 0 },
+        { prefill: 0, decode: 0 },
+      ]),
+    ).toEqual([]);
+  });
+
+  it('works for a speed-up as for a slowdown', () => {
+    expect(
+      straddlers([
+        { prefill: 1.1, decode: 1.1 },
+        { prefill: 0, decode: 1.1 },
+      ]),
+    ).toEqual([1]);
   });
 });

@@ -396,6 +396,48 @@ describe('simulated Ollama', () => {
   });
 });
 
+describe('a load whose request goes away', () => {
+  // As in Ollama, whose scheduler waits for the runner with the request's context and expires it when
+  // that context is cancelled: the load belongs to the request that started it.
+  let sim: OllamaSimulator;
+  beforeAll(async () => {
+    sim = await startOllamaSimulator({ models: [small], speedFactor, seed: 5 });
+  });
+  afterAll(() => sim.close());
+  const loadedModels = async () =>
+    ((await (await fetch(`${sim.url}/api/ps`)).json()) as { models: unknown[] }).models.length;
+  // 2 s simulated (+ its num_ctx share) at ×20: a little over 100 ms.
+  const loadRealMs = (predictTimings(small, { ...noWork, cold: true }).loadMs / speedFactor) * 1.1;
+
+  it('is abandoned: the model is not in memory afterwards', async () => {
+    const abandoned = chat(
+      sim.url,
+      { model: small.name, messages: [user('hi')] },
+      AbortSignal.timeout(Math.round(loadRealMs / 4)),
+    ).catch(() => undefined);
+    await abandoned;
+    await new Promise((resolve) => setTimeout(resolve, loadRealMs * 1.5));
+    expect(await loadedModels()).toBe(0);
+  });
+
+  it('a request that was waiting on it starts a whole load of its own', async () => {
+    const started = Date.now();
+    const owner = chat(
+      sim.url,
+      { model: small.name, messages: [user('hi')] },
+      AbortSignal.timeout(Math.round(loadRealMs / 2)),
+    ).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, loadRealMs / 4));
+    const joined = await chat(sim.url, { model: small.name, stream: false, messages: [user('hello')] });
+    await owner;
+    const final = finalOf(joined);
+    expect(final.done).toBe(true);
+    // Its load began when the owner left, about half a load in: a whole load from there.
+    expect(final.load_duration / 1e6).toBeGreaterThan(loadRealMs * 0.8);
+    expect(Date.now() - started).toBeGreaterThan(loadRealMs * 1.3);
+  });
+});
+
 describe('fault injection', () => {
   let sim: OllamaSimulator;
   const body = { model: small.name, messages: [user('Faulty [sim:tokens=10]')] };

@@ -2,7 +2,10 @@
  * @module model-scheduler
  * One simulated model's life in memory, like Ollama's scheduler plus its runner: cold loads, reloads
  * when a request asks for another num_ctx (after in-flight requests drain), a fixed number of parallel
- * slots with a FIFO queue, a per-slot prompt cache, and unloading when keep_alive runs out.
+ * slots with a FIFO queue, a per-slot prompt cache, and unloading when keep_alive runs out. A load belongs
+ * to the request that started it, as in Ollama (`server/sched.go` waits for the runner with that
+ * request's context and expires the runner when it is cancelled): when that request goes away mid-load,
+ * the load is abandoned, and a request that was waiting on it starts a load of its own.
  */
 import { monotonicNs, SleepAbortedError, wallClockNs } from './clock.js';
 import { defaultKeepAliveMs } from './keep-alive.js';
@@ -50,6 +53,8 @@ interface Waiter {
 
 export class ModelRuntime {
   private state: 'unloaded' | 'loading' | 'loaded' = 'unloaded';
+  /** The request whose load is running (while `state` is `loading`). */
+  private loadOwner: Waiter | undefined;
   private contextSize = 0;
   private slots: Slot[] = [];
   private readonly queue: Waiter[] = [];
@@ -140,6 +145,7 @@ export class ModelRuntime {
       const onAbort = (): void => {
         const index = this.queue.indexOf(waiter);
         if (index >= 0) this.queue.splice(index, 1);
+        if (this.state === 'loading' && this.loadOwner === waiter) this.abandonLoad();
         reject(new SleepAbortedError());
         this.pump();
         this.scheduleUnloadIfIdle();
@@ -205,6 +211,7 @@ export class ModelRuntime {
 
   private startLoad(numCtx: number): void {
     this.state = 'loading';
+    this.loadOwner = this.queue[0];
     this.slots = [];
     this.expiresAtWallNs = undefined;
     for (const waiter of this.queue) {
@@ -217,6 +224,7 @@ export class ModelRuntime {
     const ms = loadTimeMs(this.spec, numCtx, this.environment.slowdown()) * this.environment.loadJitter();
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.loadOwner = undefined;
       this.state = 'loaded';
       this.contextSize = numCtx;
       // Everyone waiting for this num_ctx stops waiting on the load now, even if slots make them queue on.
@@ -231,6 +239,19 @@ export class ModelRuntime {
       this.pump();
       this.scheduleUnloadIfIdle();
     }, ms / this.environment.speedFactor);
+  }
+
+  /** The request that started the load went away: the runner is expired before it was ready. */
+  private abandonLoad(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.loadOwner = undefined;
+    this.unloadNow();
+    // Whoever still waits is cold again, from now.
+    for (const waiter of this.queue) {
+      waiter.cold = true;
+      waiter.readyAtNs = undefined;
+    }
   }
 
   private cancelUnload(): void {
