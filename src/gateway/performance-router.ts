@@ -96,15 +96,17 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
   /**
    * How long the load begun for a request in flight has been running (undefined: none is). A record far
    * older than the model's learned load time is not trusted: requests routing did not see (a named
-   * model) may have unloaded and reloaded it since.
+   * model) may have unloaded and reloaded it since. When the request that started the load went away
+   * before its first token, the engine dropped that load, and those still waiting began another then.
    */
   function loadingForMs(
     id: string,
-    candidate: { loaded: boolean; inFlight: number; learnedLoadMs: number },
+    candidate: { loaded: boolean; inFlight: number; learnedLoadMs: number; droppedAt: number | undefined },
     now: number,
   ): number | undefined {
-    const since = loadsUnderWay.get(id);
-    if (since === undefined || candidate.loaded || candidate.inFlight === 0) return undefined;
+    const recorded = loadsUnderWay.get(id);
+    if (recorded === undefined || candidate.loaded || candidate.inFlight === 0) return undefined;
+    const since = Math.max(recorded, candidate.droppedAt ?? recorded);
     const elapsed = Math.max(0, now - since);
     return elapsed <= staleLoadFactor * candidate.learnedLoadMs ? elapsed : undefined;
   }
@@ -134,7 +136,12 @@ export function createPerformanceRouter(options: PerformanceRouterOptions): Auto
         const slowdown = state.slowdownEvidence(provider.id, model.name, speedOf(fitted));
         const loaded = state.isLoaded(provider.id, model.name);
         const inFlight = state.inFlightOf(provider.id, model.name);
-        const loading = loadingForMs(id, { loaded, inFlight, learnedLoadMs: fitted.loadMs ?? 0 }, now);
+        const droppedAt = state.loadDroppedAt(provider.id, model.name);
+        const loading = loadingForMs(
+          id,
+          { loaded, inFlight, learnedLoadMs: fitted.loadMs ?? 0, droppedAt },
+          now,
+        );
         const candidate: LocalCandidate = {
           provider: provider.id,
           model: model.name,

@@ -55,6 +55,14 @@ export class RoutingState implements AttemptObserver {
   private readonly spend: DailySpend;
   private readonly outputLengths = new ClientOutputLengths();
   private readonly loadedUntil = new Map<string, number>();
+  /**
+   * Per local model: the attempt whose request set the engine loading it (sent while it was not in
+   * memory, with nothing else on it), until it ends; and when the last such attempt ended before its
+   * first token. Ollama loads a model under the context of the request that asked for it and drops the
+   * load when that request goes away, so the requests still waiting start a load of their own then.
+   */
+  private readonly loadStarters = new Map<string, PlannedAttempt>();
+  private readonly loadsDroppedAt = new Map<string, number>();
   private readonly breakers = new Map<string, CircuitBreaker>();
   /** What routing expected of the attempts it planned, until they start. */
   private readonly plannedExpectations = new WeakMap<PlannedAttempt, PlannedExpectation>();
@@ -108,6 +116,11 @@ export class RoutingState implements AttemptObserver {
 
   inFlightOf(provider: string, model: string): number {
     return this.slots.inFlightOf(modelKey(provider, model));
+  }
+
+  /** When a load of the model was last dropped with the request that started it (see `loadStarters`). */
+  loadDroppedAt(provider: string, model: string): number | undefined {
+    return this.loadsDroppedAt.get(modelKey(provider, model));
   }
 
   isLoaded(provider: string, model: string): boolean {
@@ -189,6 +202,9 @@ export class RoutingState implements AttemptObserver {
       if (alone && !this.isLoaded(attempt.provider.id, attempt.model)) this.prefixCache.forget(id);
       this.prefixCache.remember(id, facts.chain);
     }
+    if (attempt.provider.locality === 'local' && !this.isLoaded(attempt.provider.id, attempt.model)) {
+      if (this.inFlightOf(attempt.provider.id, attempt.model) <= 1) this.loadStarters.set(id, attempt);
+    }
     return progress;
   }
 
@@ -214,6 +230,11 @@ export class RoutingState implements AttemptObserver {
       this.outputLengths.record(facts.client, profile.completionTokens, answer.finishReason === 'length');
     }
     if (attempt.provider.locality !== 'local') return;
+    if (this.loadStarters.get(id) === attempt) {
+      this.loadStarters.delete(id);
+      if (profile.outcome !== 'ok' && profile.timeToFirstTokenMs === undefined)
+        this.loadsDroppedAt.set(id, now);
+    }
     if (profile.outcome === 'ok') this.loadedUntil.set(id, now + (attempt.provider.residencyMs ?? 0));
     else this.prefixCache.forget(id);
     this.recordPredictionError(profile);
