@@ -197,9 +197,13 @@ export function fitLatencyModel(
       { before: prefillBefore, contextOf: prefillContext, rateOf: prefillRate, halfRateTokens: prefillK },
       { before: decodeBefore, contextOf: decodeContext, rateOf: decodeRate, halfRateTokens: decodeK },
     );
-    const prefillPoints = points.filter((point) => !straddlers.has(point));
-    prefill = refitLevel(prefillPoints, prefillContext, prefillRate, prefillK);
-    decode = refitLevel(points, decodeContext, decodeRate, decodeK);
+    // A straddler's decode began before the change too: part of it ran at the old speed. Left out of
+    // both levels (others are always left: straddlers never outnumber the points whose prefill moved).
+    // Averaged in, one put seed 42's slowed decode 1.5× too fast, and the pace of the answers then
+    // streaming read as a further slowdown of the whole model.
+    const settled = points.filter((point) => !straddlers.has(point));
+    prefill = refitLevel(settled, prefillContext, prefillRate, prefillK);
+    decode = refitLevel(settled, decodeContext, decodeRate, decodeK);
     slowdown = prefillBefore.rate0 / prefill.rate0;
   }
   const coldLoad = (list: readonly Point[]) =>

@@ -130,6 +130,20 @@ describe('fitting rate(ctx) = r0 / (1 + ctx/K)', () => {
     expect(relativeError(after.decodeRate0, trueEngine.decodeRate0 / 3)).toBeLessThan(0.1);
   });
 
+  it('a straddler whose decode was half done at the change does not set the decode level', () => {
+    // Seed 42: prefilled at the old speed, decoded half at the old speed and half at the new one.
+    const before = similar(30, 8);
+    const fast = similar(1, 27)[0]!;
+    const halfSlowed: Observation = {
+      ...fast,
+      decodeTokensPerSecond: fast.decodeTokensPerSecond! / Math.sqrt(3),
+    };
+    const [first] = similar(1, 28, 0.04, 3);
+    const after = fitLatencyModel([...before, first!, halfSlowed], sizeBytes);
+    expect(relativeError(after.decodeRate0, trueEngine.decodeRate0 / 3)).toBeLessThan(0.1);
+    expect(relativeError(after.prefillRate0, trueEngine.prefillRate0 / 3)).toBeLessThan(0.1);
+  });
+
   it('two straddlers (two slots were busy at the change) among four do not set the level either', () => {
     const before = similar(30, 8);
     const fast = similar(2, 23);
