@@ -163,13 +163,7 @@ export function decide(input: DecisionInput): Decision {
       candidate.available &&
       (candidate.contextLength === undefined || features.estimatedPromptTokens < candidate.contextLength),
   );
-  const finish = (reason: ReasonCode, attempts: DecisionAttempt[], facts: SentenceFacts = {}): Decision => ({
-    attempts,
-    reason,
-    sentence: reasonSentence(reason, { ...facts, deadlines, complexity: features.complexity }),
-    complexity: features.complexity,
-    deadlines,
-  });
+  const outcome = { deadlines, complexity: features.complexity };
 
   // Rules that keep a request on this machine whatever the cost.
   const privateRequest =
@@ -193,59 +187,91 @@ export function decide(input: DecisionInput): Decision {
       ...fitting.filter((entry) => !meetsDeadlines(entry, deadlines)),
     ];
     const chosen = ordered.length > 0 ? ordered : scored;
-    return finish(keepLocal, localAttempts(chosen, [], deadlines), {
+    return conclude(outcome, keepLocal, localAttempts(chosen, [], deadlines), {
       best: chosen[0],
       spent: input.spentTodayDollars,
       budget: policy.daily_budget_dollars,
     });
   }
-  if (overrides.route === 'cloud') return finish('forced_cloud', cloudAttempts(cloud, features, []));
+  if (overrides.route === 'cloud')
+    return conclude(outcome, 'forced_cloud', cloudAttempts(cloud, features, []));
 
   if (fitting.length === 0) {
-    return finish(
+    return conclude(
+      outcome,
       scored.length === 0 ? 'no_local_model' : 'prompt_too_large',
       // No last resort: a local model the prompt does not fit would only turn the cloud's error into its own.
       cloudAttempts(cloud, features, []),
     );
   }
   if (features.estimatedPromptTokens > policy.max_local_prompt_tokens) {
-    return finish('prompt_too_large', cloudAttempts(cloud, features, fitting), {
+    return conclude(outcome, 'prompt_too_large', cloudAttempts(cloud, features, fitting), {
       limit: policy.max_local_prompt_tokens,
     });
   }
   if (!policy.local_complexity.includes(features.complexity)) {
-    return finish('complexity_not_allowed', cloudAttempts(cloud, features, fitting));
+    return conclude(outcome, 'complexity_not_allowed', cloudAttempts(cloud, features, fitting));
   }
   const reliable = fitting.filter((entry) => entry.candidate.successRate >= policy.min_local_success_rate);
   if (reliable.length === 0) {
     const promising = fitting.filter((entry) => optimisticallyMeets(entry, deadlines));
     if (promising.length > 0 && input.random() < policy.explore_rate) {
-      return finish('exploring', localAttempts(promising.slice(0, 1), cloud, deadlines, features), {
-        best: promising[0],
-      });
+      return conclude(
+        outcome,
+        'exploring',
+        localAttempts(promising.slice(0, 1), cloud, deadlines, features),
+        {
+          best: promising[0],
+        },
+      );
     }
-    return finish('local_unreliable', cloudAttempts(cloud, features, fitting), { best: fitting[0] });
+    return conclude(outcome, 'local_unreliable', cloudAttempts(cloud, features, fitting), {
+      best: fitting[0],
+    });
   }
   const fast = reliable.filter((entry) => meetsDeadlines(entry, deadlines));
   if (fast.length > 0) {
-    return finish('local_fast_enough', localAttempts(fast, cloud, deadlines, features), { best: fast[0] });
+    return conclude(outcome, 'local_fast_enough', localAttempts(fast, cloud, deadlines, features), {
+      best: fast[0],
+    });
   }
   // A local model with too few completions to trust its prediction, or cold with a load time never
   // measured: try it when the cloud can still meet the deadlines if the local model has not produced its
   // first token by then. Learning its speed then costs no deadline, however wrong the priors are for this
   // machine (and the engine, loading the model, has it ready for the requests after).
   const probe = calibrationProbe(reliable, cloud, features, deadlines, quantile);
-  if (probe) return finish('exploring', probe.attempts, { best: probe.entry });
+  if (probe) return conclude(outcome, 'exploring', probe.attempts, { best: probe.entry });
   // Keep learning about local models the prediction may be wrong about: now and then, try the most
   // promising one when even its optimistic bound meets the deadlines.
   // Unreliable models are explored too, or one bad verdict would keep a model off forever.
   const promising = fitting.filter((entry) => optimisticallyMeets(entry, deadlines));
   if (promising.length > 0 && input.random() < policy.explore_rate) {
-    return finish('exploring', localAttempts(promising.slice(0, 1), cloud, deadlines, features), {
+    return conclude(outcome, 'exploring', localAttempts(promising.slice(0, 1), cloud, deadlines, features), {
       best: promising[0],
     });
   }
-  return finish('local_too_slow', cloudAttempts(cloud, features, reliable), { best: fastestOf(reliable) });
+  return conclude(outcome, 'local_too_slow', cloudAttempts(cloud, features, reliable), {
+    best: fastestOf(reliable),
+  });
+}
+
+/**
+ * The decision as returned: its attempts, reason and sentence. A module function rather than a closure
+ * in decide(): under tsx/esbuild's keepNames every named closure costs a defineProperty per call.
+ */
+function conclude(
+  outcome: { deadlines: Decision['deadlines']; complexity: ComplexityClass },
+  reason: ReasonCode,
+  attempts: DecisionAttempt[],
+  facts: SentenceFacts = {},
+): Decision {
+  return {
+    attempts,
+    reason,
+    sentence: reasonSentence(reason, { ...facts, ...outcome }),
+    complexity: outcome.complexity,
+    deadlines: outcome.deadlines,
+  };
 }
 
 function calibrationProbe(
@@ -261,21 +287,17 @@ function calibrationProbe(
   if (!(slackMs >= minimumProbeFirstTokenMs)) return undefined;
   // The first model with too few completions; else the first cold one with an unmeasured load that
   // would meet the deadlines warm (a warm prediction only for those: cold, unmeasured and not barred).
-  // A cold model whose load is unmeasured needs a probe clearly longer than its last, whichever branch.
-  const barred = (candidate: LocalCandidate) =>
-    !candidate.loaded &&
-    candidate.latency.loadFromPrior === true &&
-    slackMs < loadProbeGrowth * (candidate.loadProbedForMs ?? 0);
   const entry =
     reliable.find(
       ({ candidate }) =>
-        (candidate.latency.observed ?? candidate.latency.samples) < calibrationSamples && !barred(candidate),
+        (candidate.latency.observed ?? candidate.latency.samples) < calibrationSamples &&
+        !loadProbeBarred(candidate, slackMs),
     ) ??
     reliable.find(
       ({ candidate }) =>
         !candidate.loaded &&
         candidate.latency.loadFromPrior === true &&
-        !barred(candidate) &&
+        !loadProbeBarred(candidate, slackMs) &&
         warmMeets(candidate, features, deadlines, quantile),
     );
   if (!entry) return undefined;
@@ -304,6 +326,15 @@ function warmMeets(
 
 /** A new probe of a model's load gets at least this many times the longest an earlier one got. */
 const loadProbeGrowth = 1.5;
+
+/** A cold model whose load is unmeasured needs a probe clearly longer than its last, whichever the reason. */
+function loadProbeBarred(candidate: LocalCandidate, slackMs: number): boolean {
+  return (
+    !candidate.loaded &&
+    candidate.latency.loadFromPrior === true &&
+    slackMs < loadProbeGrowth * (candidate.loadProbedForMs ?? 0)
+  );
+}
 
 function scoreLocal(candidate: LocalCandidate, features: RequestFeatures, quantile: number): ScoredLocal {
   const outputTokens = features.typicalOutputTokens ?? features.expectedOutputTokens;

@@ -39,9 +39,6 @@ function localAttempt(
       deadlines.ttftMs,
       Math.max(minimumFirstTokenDeadlineMs, 2 * entry.times.ttftHighMs),
     );
-    const cutTo = (slackMs: number) => {
-      deadline = Math.min(deadline, Math.max(minimumFirstTokenDeadlineMs, slackMs));
-    };
     // No later than the cloud fallback can still meet both deadlines (its total is the cautious one).
     let giveUpBy = Number.POSITIVE_INFINITY;
     if (slack.bothMs >= Math.max(entry.ttftBoundMs, entry.times.ttftHighMs)) giveUpBy = slack.bothMs;
@@ -50,7 +47,11 @@ function localAttempt(
     // it is late as often as not. Routing bench, seed 7: two requests waited the full 20 s for a local
     // first token and got the cloud's at 21.1-21.5 s.
     if (slack.firstTokenMs >= entry.ttftBoundMs) giveUpBy = Math.min(giveUpBy, slack.firstTokenMs);
-    if (Number.isFinite(giveUpBy)) cutTo(giveUpBy);
+    // (No closure for this: under tsx/esbuild's keepNames each one costs a defineProperty per call, and
+    // this runs for every local candidate of every decision.)
+    if (Number.isFinite(giveUpBy)) {
+      deadline = Math.min(deadline, Math.max(minimumFirstTokenDeadlineMs, giveUpBy));
+    }
     // A second local model never holds the cloud past its slack: the runner skips it when less is left
     // than the first token it was chosen on (always, when that lies past the slack).
     // (Not when the cloud cannot meet the first-token deadline anyway.)
