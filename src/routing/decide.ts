@@ -257,7 +257,9 @@ export function decide(input: DecisionInput): Decision {
 
 /**
  * The decision as returned: its attempts, reason and sentence. A module function rather than a closure
- * in decide(): under tsx/esbuild's keepNames every named closure costs a defineProperty per call.
+ * in decide(): tsx keeps function names (esbuild's keepNames), so there every named closure costs a
+ * defineProperty per call. The bundle `npm start` runs does not keep them; the decide() bench runs
+ * under tsx.
  */
 function conclude(
   outcome: { deadlines: Decision['deadlines']; complexity: ComplexityClass },

@@ -47,8 +47,8 @@ function localAttempt(
     // it is late as often as not. Routing bench, seed 7: two requests waited the full 20 s for a local
     // first token and got the cloud's at 21.1-21.5 s.
     if (slack.firstTokenMs >= entry.ttftBoundMs) giveUpBy = Math.min(giveUpBy, slack.firstTokenMs);
-    // (No closure for this: under tsx/esbuild's keepNames each one costs a defineProperty per call, and
-    // this runs for every local candidate of every decision.)
+    // (No closure for this: under tsx, which keeps function names, each one costs a defineProperty per
+    // call, and this runs for every local candidate of every decision.)
     if (Number.isFinite(giveUpBy)) {
       deadline = Math.min(deadline, Math.max(minimumFirstTokenDeadlineMs, giveUpBy));
     }
