@@ -194,8 +194,8 @@ export function fitLatencyModel(
     const decodeBefore = refitLevel(earlier, decodeContext, decodeRate, decodeK);
     const straddlers = prefillStraddlers(
       points,
-      { before: prefillBefore, contextOf: prefillContext, rateOf: prefillRate, halfRateTokens: prefillK },
-      { before: decodeBefore, contextOf: decodeContext, rateOf: decodeRate, halfRateTokens: decodeK },
+      { fit: prefillBefore, contextOf: prefillContext, rateOf: prefillRate },
+      { fit: decodeBefore, contextOf: decodeContext, rateOf: decodeRate },
     );
     // A straddler's decode began before the change too: part of it ran at the old speed. Left out of
     // both levels (others are always left: straddlers never outnumber the points whose prefill moved).

@@ -5,7 +5,10 @@
  * decides which completions still describe the machine as it is now.
  */
 
-/** One rate of the model (prefill or decode): its fit over all points, and how to read it from a point. */
+/**
+ * One rate of the model (prefill or decode): a fitted level (over all points, or over those before a
+ * change), and how to read the rate from a point.
+ */
 export interface RateComponent<P> {
   fit: { rate0: number; halfRateTokens: number };
   contextOf: (point: P) => number;
@@ -28,10 +31,8 @@ export function newestRegime<P>(points: readonly P[], components: readonly RateC
   const count = points.length;
   if (count < changeEvidence + 3) return count;
   let regime = count;
-  for (const { fit, contextOf, rateOf } of components) {
-    const residuals = points.map((point) =>
-      Math.log((rateOf(point) * (1 + contextOf(point) / fit.halfRateTokens)) / fit.rate0),
-    );
+  for (const component of components) {
+    const residuals = points.map((point) => residualOf(point, component));
     let best: { split: number; score: number; newMean: number; oldMean: number; spread: number } | undefined;
     for (let split = changeEvidence; split <= count - 3; split++) {
       const newer = residuals.slice(0, split);
@@ -91,14 +92,6 @@ export function refitLevel<P>(
   return { rate0: Math.exp(logRate0), halfRateTokens };
 }
 
-/** One rate's reading after a change of speed: its level before (r0) and how to read a point's level. */
-export interface RateAfterChange<P> {
-  before: { rate0: number };
-  contextOf: (point: P) => number;
-  rateOf: (point: P) => number;
-  halfRateTokens: number;
-}
-
 /**
  * A regime larger than this has a median that a completion or two straddling the change cannot move
  * far: no one is left out of it.
@@ -107,27 +100,26 @@ const straddlerRegimeMaximum = 4;
 
 /**
  * The completions of a new regime that were running when the machine changed speed: they prefilled
- * before the change and decoded after it, so their decode rate moved with the others' and their prefill
- * rate stayed at the old level. Among the few points of a new regime such a prefill is no evidence of
- * the new level: a median of two is their mean, and one old prefill among two put the slowed prefill
- * 1.7× too fast for 19 requests (routing bench, seed 7). A point is one when its decode moved past
+ * before the change and decoded (at least partly) after it, so their decode rate moved with the others'
+ * and their prefill rate stayed at the old level. Among the few points of a new regime such a point is
+ * no evidence of the new level (the latency fit leaves it out of both): a median of two is their mean,
+ * and one old prefill among two put the slowed prefill 1.7× too fast for 19 requests (routing bench,
+ * seed 7). `prefill` and `decode` carry the levels from before the change. A point is one when its decode moved past
  * noise (`minimumChange`) in the direction the regime's decode moved, its prefill did not move past
  * noise, and the prefills of at least as many other points of the regime did move past it, in the same
  * direction. A regime whose prefill did not change at all (only decode slowed) has none.
  */
 export function prefillStraddlers<P>(
   since: readonly P[],
-  prefill: RateAfterChange<P>,
-  decode: RateAfterChange<P>,
+  prefill: RateComponent<P>,
+  decode: RateComponent<P>,
 ): Set<P> {
   const straddlers = new Set<P>();
   if (since.length > straddlerRegimeMaximum) return straddlers;
-  const shiftOf = (point: P, rate: RateAfterChange<P>) =>
-    logLevelOf(point, rate.contextOf, rate.rateOf, rate.halfRateTokens) - Math.log(rate.before.rate0);
   const shifts = since.map((point) => ({
     point,
-    prefill: shiftOf(point, prefill),
-    decode: shiftOf(point, decode),
+    prefill: residualOf(point, prefill),
+    decode: residualOf(point, decode),
   }));
   const decodeShifts = shifts
     .map((shift) => shift.decode)
@@ -145,6 +137,11 @@ export function prefillStraddlers<P>(
   // whose prefill moved, the moved ones are more likely noise in a prefill that did not change.
   if (moved === 0 || straddlers.size > moved) straddlers.clear();
   return straddlers;
+}
+
+/** How far (log scale) a point's rate, scaled to an empty context, lies from the component's level. */
+function residualOf<P>(point: P, { fit, contextOf, rateOf }: RateComponent<P>): number {
+  return logLevelOf(point, contextOf, rateOf, fit.halfRateTokens) - Math.log(fit.rate0);
 }
 
 function logLevelOf<P>(

@@ -410,10 +410,9 @@ describe('prefillStraddlers', () => {
   // Points as plain numbers of log-level shift from the old level: [prefill, decode].
   type P = { prefill: number; decode: number };
   const rate = (pick: (point: P) => number) => ({
-    before: { rate0: 1000 },
+    fit: { rate0: 1000, halfRateTokens: 24_000 },
     contextOf: () => 0,
     rateOf: (point: P) => 1000 * Math.exp(pick(point)),
-    halfRateTokens: 24_000,
   });
   const straddlers = (given: P[]) => {
     // Each point its own object, as completions are.
