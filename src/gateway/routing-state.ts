@@ -194,16 +194,19 @@ export class RoutingState implements AttemptObserver {
     const now = this.options.clock.now();
     const progress = this.slots.start(attempt, id, this.plannedExpectations.get(attempt), now);
     this.breaker(attempt.provider.id).onAttempt(now);
-    const facts = this.facts.get(request);
-    if (facts && attempt.provider.locality === 'local') {
-      // Sent to a model not in memory with nothing else on it, the prompt starts a fresh load: the
-      // caches of before are gone. (Others in flight: the load under way is theirs, and so is its cache.)
-      const alone = this.inFlightOf(attempt.provider.id, attempt.model) <= 1;
-      if (alone && !this.isLoaded(attempt.provider.id, attempt.model)) this.prefixCache.forget(id);
-      this.prefixCache.remember(id, facts.chain);
-    }
-    if (attempt.provider.locality === 'local' && !this.isLoaded(attempt.provider.id, attempt.model)) {
-      if (this.inFlightOf(attempt.provider.id, attempt.model) <= 1) this.loadStarters.set(id, attempt);
+    if (attempt.provider.locality === 'local') {
+      // Sent to a model not in memory with nothing else on it, the prompt starts a fresh load: the caches
+      // of before are gone, and the load is this request's. (Others in flight: the load under way is
+      // theirs, and so is its cache.)
+      const startsLoad =
+        this.inFlightOf(attempt.provider.id, attempt.model) <= 1 &&
+        !this.isLoaded(attempt.provider.id, attempt.model);
+      if (startsLoad) this.loadStarters.set(id, attempt);
+      const facts = this.facts.get(request);
+      if (facts) {
+        if (startsLoad) this.prefixCache.forget(id);
+        this.prefixCache.remember(id, facts.chain);
+      }
     }
     return progress;
   }
