@@ -121,10 +121,11 @@ export function cloudAttempts(
 
 export function cloudAttempt(candidate: CloudCandidate, features: RequestFeatures): DecisionAttempt {
   const ttftMs = candidate.typicalTtftMs;
-  const streamMs = (tokens: number) => (tokens / candidate.typicalOutputTokensPerSecond) * 1000;
-  const totalMs = ttftMs + streamMs(features.typicalOutputTokens ?? features.expectedOutputTokens);
+  // Per token, inline rather than a named closure (see `localAttempt`).
+  const msPerToken = 1000 / candidate.typicalOutputTokensPerSecond;
+  const totalMs = ttftMs + (features.typicalOutputTokens ?? features.expectedOutputTokens) * msPerToken;
   // The high bound keeps the cautious output budget: the cloud is the fallback that must hold.
-  const totalHighMs = (ttftMs + streamMs(features.expectedOutputTokens)) * 1.5;
+  const totalHighMs = (ttftMs + features.expectedOutputTokens * msPerToken) * 1.5;
   return {
     provider: candidate.provider,
     model: candidate.model,
