@@ -129,27 +129,19 @@ export async function startProcesses(
     ipc: true,
   });
   const simulator = { child: simulatorChild, url: await firstLine(simulatorChild) };
-  const floorChild = spawnChild({
-    name: 'pass-through proxy',
-    stderrLog: join(logDir, 'overhead-floor.log'),
-    args: [...tsx, 'bench/overhead/passthrough-proxy.ts', '--upstream', simulator.url],
-    ipc: true,
-  });
-  const floor = { child: floorChild, url: await firstLine(floorChild) };
-  const translatorChild = spawnChild({
-    name: 'translating proxy',
-    stderrLog: join(logDir, 'overhead-translator.log'),
-    args: [...tsx, 'bench/overhead/translating-proxy.ts', '--upstream', simulator.url],
-    ipc: true,
-  });
-  const translator = { child: translatorChild, url: await firstLine(translatorChild) };
-  const stackChild = spawnChild({
-    name: 'stack proxy',
-    stderrLog: join(logDir, 'overhead-stack.log'),
-    args: [...tsx, 'bench/overhead/stack-proxy.ts', '--upstream', simulator.url],
-    ipc: true,
-  });
-  const stack = { child: stackChild, url: await firstLine(stackChild) };
+  /** A reference proxy in front of the simulator: `bench/overhead/<script>.ts`, logging to `overhead-<log>.log`. */
+  const referenceProxy = async (name: string, script: string, log: string) => {
+    const child = spawnChild({
+      name,
+      stderrLog: join(logDir, `overhead-${log}.log`),
+      args: [...tsx, `bench/overhead/${script}.ts`, '--upstream', simulator.url],
+      ipc: true,
+    });
+    return { child, url: await firstLine(child) };
+  };
+  const floor = await referenceProxy('pass-through proxy', 'passthrough-proxy', 'floor');
+  const translator = await referenceProxy('translating proxy', 'translating-proxy', 'translator');
+  const stack = await referenceProxy('stack proxy', 'stack-proxy', 'stack');
   const cpuProfDir = settings.cpuProf ? join(outDir, 'profiles') : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const switchyard = await startSwitchyard({
