@@ -5,8 +5,9 @@
  * up early enough for the next one to be useful, never before the first token the decision counted on.
  */
 
-import type { CloudCandidate, Decision, DecisionAttempt, ScoredLocal } from './decide.js';
+import type { CloudCandidate, Decision, DecisionAttempt } from './decide.js';
 import type { RequestFeatures } from './features.js';
+import type { ScoredLocal } from './local-scoring.js';
 
 /** A local attempt followed by another is given at least this long for its first token. */
 const minimumFirstTokenDeadlineMs = 500;
